@@ -1,0 +1,3 @@
+from inpaint_studio.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Qt-free, torch-free model: numpy and the standard library only."""

@@ -1,0 +1,1 @@
+"""Fill engines. Concrete engines (and torch) are imported lazily via the registry."""

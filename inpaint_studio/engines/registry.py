@@ -1,0 +1,99 @@
+"""Engine names -> lazily imported classes. Listing engines never imports torch."""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from inpaint_studio.core.errors import UserError
+from inpaint_studio.engines.base import EngineInfo, ParamSpec
+
+if TYPE_CHECKING:
+    from inpaint_studio.engines.base import Engine
+
+DEFAULT_ENGINE = "patchmatch"
+
+_SEED = ParamSpec("seed", "Seed", 0, "int", 0, 2**31 - 1, help="Same seed, same fill.")
+
+ENGINES: dict[str, EngineInfo] = {
+    info.name: info
+    for info in (
+        EngineInfo(
+            name="patchmatch",
+            title="PatchMatch",
+            description="Texture synthesis from the rest of the photo (no download needed).",
+            target="inpaint_studio.engines.patchmatch:PatchMatchEngine",
+            min_context=64,
+            uses_sketch=True,
+            uses_torch=True,
+            params=(
+                _SEED,
+                ParamSpec("patch_size", "Patch size", 7, "int", 3, 15, help="Odd patch width in pixels."),
+                ParamSpec("iterations", "EM iterations", 4, "int", 1, 20,
+                          help="Completion iterations per pyramid level."),
+                ParamSpec("sketch_weight", "Sketch weight", 1.0, "float", 0.0, 10.0,
+                          help="How strongly guide lines steer the fill."),
+            ),
+        ),
+        EngineInfo(
+            name="telea",
+            title="Telea (fast)",
+            description="Fast marching fill for thin scratches and small spots (OpenCV).",
+            target="inpaint_studio.engines.smooth:TeleaEngine",
+            min_context=8,
+            params=(ParamSpec("radius", "Radius", 5, "int", 1, 50),),
+        ),
+        EngineInfo(
+            name="ns",
+            title="Navier-Stokes (fast)",
+            description="Fluid-based fill for thin scratches and small spots (OpenCV).",
+            target="inpaint_studio.engines.smooth:NavierStokesEngine",
+            min_context=8,
+            params=(ParamSpec("radius", "Radius", 5, "int", 1, 50),),
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Readiness:
+    ready: bool
+    reason: str = ""
+
+
+def engine_names() -> list[str]:
+    return list(ENGINES)
+
+
+def get_info(name: str) -> EngineInfo:
+    try:
+        return ENGINES[name]
+    except KeyError:
+        raise UserError(f"unknown engine '{name}' (available: {', '.join(ENGINES)})") from None
+
+
+def readiness(name: str) -> Readiness:
+    """Can this engine run here? Checks imports and weight files without importing torch."""
+    info = get_info(name)
+    if info.uses_torch and importlib.util.find_spec("torch") is None:
+        return Readiness(False, "PyTorch is not installed: pip install torch")
+    if info.weights:
+        from inpaint_studio.engines import weights
+
+        for entry in info.weights:
+            problem = weights.missing_reason(entry)
+            if problem:
+                return Readiness(False, problem)
+    return Readiness(True)
+
+
+def create(name: str, device: str = "auto") -> "Engine":
+    """Instantiate the engine class for ``name`` (imports its module now)."""
+    info = get_info(name)
+    state = readiness(name)
+    if not state.ready:
+        raise UserError(f"engine '{name}' is not ready: {state.reason}")
+    module_name, _, class_name = info.target.partition(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    return cls(device=device)
