@@ -44,7 +44,7 @@ class EngineInfo:
     min_context: int = 32  # pixels of known context wanted around each hole
     uses_sketch: bool = False
     uses_torch: bool = False
-    weights: tuple[str, ...] = ()  # weight-manifest entry names this engine needs
+    weights: tuple[str, ...] = ()  # weight-manifest entries; any one installed is enough
     licence_note: str = ""
     params: tuple[ParamSpec, ...] = field(default_factory=tuple)
 

@@ -78,13 +78,12 @@ def readiness(name: str) -> Readiness:
     info = get_info(name)
     if info.uses_torch and importlib.util.find_spec("torch") is None:
         return Readiness(False, "PyTorch is not installed: pip install torch")
-    if info.weights:
+    if info.weights:  # alternatives: any one installed weight file is enough
         from inpaint_studio.engines import weights
 
-        for entry in info.weights:
-            problem = weights.missing_reason(entry)
-            if problem:
-                return Readiness(False, problem)
+        problems = [weights.missing_reason(entry) for entry in info.weights]
+        if all(problems):
+            return Readiness(False, problems[0])
     return Readiness(True)
 
 
