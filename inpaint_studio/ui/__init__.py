@@ -1,0 +1,1 @@
+"""The desktop editor (PySide6 QtWidgets). Never imports torch or concrete engines."""

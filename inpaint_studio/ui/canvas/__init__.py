@@ -1,0 +1,1 @@
+"""The photo canvas: cached display images, layer overlays and the zoom/pan view."""

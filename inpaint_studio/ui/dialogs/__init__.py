@@ -1,0 +1,1 @@
+"""Small dialogs: JPEG quality, unsaved changes, grow/shrink, help."""

@@ -1,0 +1,1 @@
+"""Dock panels: engine, history, layers."""

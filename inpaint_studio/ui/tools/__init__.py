@@ -1,0 +1,1 @@
+"""Canvas tools: each turns press/move/release into one history step."""

@@ -1,0 +1,1 @@
+"""Background work for the GUI: the only place threads meet Qt (QtCore only)."""

@@ -1,0 +1,220 @@
+"""Runs fills on a worker QThread, fed immutable job snapshots.
+
+The GUI calls ``EngineService.submit(job)``; the worker builds the engine with
+``registry.create`` (on the worker thread), keeps it loaded between fills and replaces
+it (``unload()`` first) when the engine name or device changes. Results of jobs that
+are no longer current (a newer job was submitted, or the job was cancelled) are dropped.
+Cancel is cooperative through ``core.types.CancelToken``.
+"""
+from __future__ import annotations
+
+import itertools
+import traceback
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping, Optional
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from inpaint_studio.core.errors import Cancelled, UserError
+from inpaint_studio.core.types import CancelToken
+
+_job_ids = itertools.count(1)
+
+
+def next_job_id() -> int:
+    return next(_job_ids)
+
+
+def frozen_copy(array: Optional[np.ndarray]) -> Optional[np.ndarray]:
+    """A private read-only copy, safe to hand to another thread."""
+    if array is None:
+        return None
+    out = np.array(array, copy=True)
+    out.flags.writeable = False
+    return out
+
+
+@dataclass(frozen=True)
+class FillJob:
+    """Everything one fill needs, copied at submit time."""
+
+    engine: str
+    image: np.ndarray
+    hole: np.ndarray
+    sketch: Optional[np.ndarray] = None
+    device: str = "auto"
+    params: Mapping[str, Any] = field(default_factory=dict)
+    hires: str = "off"
+    job_id: int = field(default_factory=next_job_id)
+
+    @classmethod
+    def snapshot(cls, engine: str, image: np.ndarray, hole: np.ndarray,
+                 sketch: Optional[np.ndarray] = None, *, device: str = "auto",
+                 params: Optional[Mapping[str, Any]] = None, hires: str = "off") -> "FillJob":
+        """Copy the arrays (read-only) so later edits cannot reach the running job."""
+        if sketch is not None and not sketch.any():
+            sketch = None
+        return cls(engine=engine, image=frozen_copy(image), hole=frozen_copy(hole),
+                   sketch=frozen_copy(sketch), device=device,
+                   params=MappingProxyType(dict(params or {})), hires=hires)
+
+
+class _Worker(QObject):
+    """Lives on the worker thread; runs one job at a time."""
+
+    progress = Signal(int, float, str)
+    finished = Signal(int, object)
+    failed = Signal(int, str)
+    cancelled = Signal(int)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._engine = None
+        self._engine_key: Optional[tuple[str, str]] = None
+
+    def _engine_for(self, name: str, device: str):
+        from inpaint_studio.engines import registry
+
+        if self._engine_key != (name, device):
+            self.unload()
+            engine = registry.create(name, device)
+            engine.load()
+            self._engine, self._engine_key = engine, (name, device)
+        return self._engine
+
+    @Slot()
+    def unload(self) -> None:
+        if self._engine is not None:
+            try:
+                self._engine.unload()
+            finally:
+                self._engine, self._engine_key = None, None
+
+    @Slot(object, object)
+    def run(self, job: FillJob, token: CancelToken) -> None:
+        job_id = job.job_id
+        try:
+            token.check()
+            self.progress.emit(job_id, 0.0, "Loading engine")
+            engine = self._engine_for(job.engine, job.device)
+            token.check()
+            from inpaint_studio.pipeline.run import run_fill
+
+            def report(fraction: float, message: str = "") -> None:
+                token.check()
+                self.progress.emit(job_id, float(fraction), message)
+
+            result = run_fill(job.image, job.hole, engine, sketch=job.sketch,
+                              params=dict(job.params), hires=job.hires,
+                              progress=report, cancel=token)
+            token.check()
+        except Cancelled:
+            self.cancelled.emit(job_id)
+        except UserError as error:
+            self.failed.emit(job_id, str(error))
+        except MemoryError:
+            self.failed.emit(job_id, "Out of memory: try a smaller hole, hires off, or the CPU device")
+        except Exception as error:  # engine bugs must not kill the thread
+            traceback.print_exc()
+            self.failed.emit(job_id, f"{type(error).__name__}: {error}")
+        else:
+            self.finished.emit(job_id, result)
+
+
+class EngineService(QObject):
+    """Owns the worker thread. Signals carry the job id; stale ones are never emitted."""
+
+    progress = Signal(int, float, str)
+    finished = Signal(int, object)  # (job_id, FillResult)
+    failed = Signal(int, str)
+    cancelled = Signal(int)
+    busy_changed = Signal(bool)
+
+    _run = Signal(object, object)
+    _unload = Signal()
+
+    def __init__(self, parent: Optional[QObject] = None) -> None:
+        super().__init__(parent)
+        self._thread = QThread()
+        self._thread.setObjectName("engine-worker")
+        self._worker = _Worker()
+        self._worker.moveToThread(self._thread)
+        self._run.connect(self._worker.run)
+        self._unload.connect(self._worker.unload)
+        self._worker.progress.connect(self._on_progress)
+        self._worker.finished.connect(self._on_finished)
+        self._worker.failed.connect(self._on_failed)
+        self._worker.cancelled.connect(self._on_cancelled)
+        self._current: Optional[int] = None
+        self._token: Optional[CancelToken] = None
+        self._thread.start()
+
+    @property
+    def busy(self) -> bool:
+        return self._current is not None
+
+    @property
+    def current_job(self) -> Optional[int]:
+        return self._current
+
+    def submit(self, job: FillJob) -> int:
+        """Start ``job``; a job still running is cancelled and its result dropped."""
+        if not self._thread.isRunning():
+            raise RuntimeError("EngineService was shut down")
+        if self._token is not None:
+            self._token.cancel()
+        self._token = CancelToken()
+        was_busy = self.busy
+        self._current = job.job_id
+        self._run.emit(job, self._token)
+        if not was_busy:
+            self.busy_changed.emit(True)
+        return job.job_id
+
+    def cancel(self) -> None:
+        """Ask the running job to stop; ``cancelled`` follows once it has."""
+        if self._token is not None:
+            self._token.cancel()
+
+    def unload(self) -> None:
+        """Release the loaded engine (on the worker thread)."""
+        self._unload.emit()
+
+    def shutdown(self) -> None:
+        """Cancel, release the engine and stop the thread (waits; never terminates)."""
+        if not self._thread.isRunning():
+            return
+        self.cancel()
+        self._current, self._token = None, None
+        self._thread.quit()
+        self._thread.wait()
+        self._worker.unload()  # the thread is gone, so this is safe here
+
+    def _done(self, job_id: int) -> bool:
+        if job_id != self._current:
+            return False
+        self._current, self._token = None, None
+        self.busy_changed.emit(False)
+        return True
+
+    def _on_progress(self, job_id: int, fraction: float, message: str) -> None:
+        if job_id == self._current:
+            self.progress.emit(job_id, fraction, message)
+
+    def _on_finished(self, job_id: int, result: object) -> None:
+        if self._token is not None and job_id == self._current and self._token.cancelled:
+            if self._done(job_id):  # cancelled after the engine returned: drop it
+                self.cancelled.emit(job_id)
+            return
+        if self._done(job_id):
+            self.finished.emit(job_id, result)
+
+    def _on_failed(self, job_id: int, message: str) -> None:
+        if self._done(job_id):
+            self.failed.emit(job_id, message)
+
+    def _on_cancelled(self, job_id: int) -> None:
+        if self._done(job_id):
+            self.cancelled.emit(job_id)
