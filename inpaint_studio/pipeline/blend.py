@@ -1,0 +1,44 @@
+"""Composite an engine's RGB uint8 fill into the original image.
+
+Only pixels with alpha > 0 change; alpha 1 (the hole) takes the fill exactly, the
+optional feather band ramps down outside the hole. Extra channels (alpha) never change.
+uint16 images get the fill scaled by 257 (0..255 -> 0..65535).
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def feather_alpha(hole: np.ndarray, feather: int) -> np.ndarray:
+    """float32 weights: 1 in the hole, falling linearly to 0 over ``feather`` px outside."""
+    if feather <= 0 or not hole.any():
+        return hole.astype(np.float32)
+    dist = cv2.distanceTransform((~hole).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    return np.clip(1.0 - dist / (feather + 1.0), 0.0, 1.0).astype(np.float32)
+
+
+def to_dtype(fill: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """RGB uint8 fill in the target dtype (uint8 or uint16)."""
+    if np.dtype(dtype) == np.uint16:
+        return fill.astype(np.uint16) * np.uint16(257)
+    return fill.astype(dtype, copy=False)
+
+
+def composite(base: np.ndarray, fill: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """New copy of ``base`` (H, W, 3|4) with ``fill`` (H, W, 3 uint8) blended by ``alpha``.
+
+    ``alpha`` is bool or float in 0..1 (H, W). Pixels with alpha 0 are bit-identical.
+    """
+    out = base.copy()
+    if alpha.dtype == np.bool_:
+        full, part = alpha, np.zeros_like(alpha)
+    else:
+        full, part = alpha >= 1.0, (alpha > 0) & (alpha < 1.0)
+    src = to_dtype(fill, base.dtype)
+    out[..., :3][full] = src[full]
+    if part.any():
+        a = alpha[part][:, None]
+        mixed = base[..., :3][part] * (1.0 - a) + src[part] * a
+        out[..., :3][part] = np.rint(mixed).astype(base.dtype)
+    return out

@@ -1,0 +1,97 @@
+"""Low-frequency colour correction of a fill against its surroundings.
+
+The fill's colour just inside the hole border is compared with the known colour just
+outside it (both averaged along the border with a wide Gaussian, so texture and noise
+cancel out). The difference is spread smoothly over the hole as a membrane (harmonic)
+interpolation and added to the fill: a gradient-domain blend of the fill's own detail
+onto the surrounding colours. Everything is solved on a small copy of the crop, since the
+correction is smooth by construction. Only hole pixels change.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import cv2
+import numpy as np
+
+WORK_SIZE = 256  # long side of the grid the correction is solved on
+
+
+def membrane(values: np.ndarray, fixed: np.ndarray, iterations: int = 40) -> np.ndarray:
+    """Harmonic interpolation: smooth float32 (H, W, C) field equal to ``values`` where
+    ``fixed`` is True (free borders). Coarse-to-fine Jacobi, so the cost is linear."""
+    values = values.astype(np.float32, copy=False)
+    h, w = fixed.shape
+    if not fixed.any():
+        return np.zeros_like(values)
+    if min(h, w) <= 8:
+        field = np.broadcast_to(values[fixed].mean(axis=0), values.shape).copy()
+    else:
+        ch, cw = (h + 1) // 2, (w + 1) // 2
+        weight = fixed.astype(np.float32)
+        wsum = cv2.resize(weight, (cw, ch), interpolation=cv2.INTER_AREA)
+        vsum = cv2.resize(values * weight[..., None], (cw, ch), interpolation=cv2.INTER_AREA)
+        vsum = vsum.reshape(ch, cw, -1)
+        coarse_fixed = wsum > 0
+        coarse = np.zeros_like(vsum)
+        coarse[coarse_fixed] = vsum[coarse_fixed] / wsum[coarse_fixed][:, None]
+        field = cv2.resize(membrane(coarse, coarse_fixed, iterations), (w, h),
+                           interpolation=cv2.INTER_LINEAR).reshape(values.shape)
+    kernel = np.array([[0, 0.25, 0], [0.25, 0, 0.25], [0, 0.25, 0]], np.float32)
+    pinned = values[fixed]
+    for _ in range(iterations):
+        field = cv2.filter2D(field, -1, kernel, borderType=cv2.BORDER_REPLICATE).reshape(values.shape)
+        field[fixed] = pinned
+    return field
+
+
+def _norm_blur(values: np.ndarray, weight: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    num = cv2.GaussianBlur(values * weight[..., None], (0, 0), sigma)
+    den = cv2.GaussianBlur(weight, (0, 0), sigma)
+    return num / np.maximum(den, 1e-6)[..., None], den
+
+
+def match_colour(image: np.ndarray, hole: np.ndarray, filled: np.ndarray, *,
+                 exclude: Optional[np.ndarray] = None, band: int = 2,
+                 sigma: Optional[float] = None) -> np.ndarray:
+    """Return ``filled`` (uint8 (H, W, 3)) with its low-frequency colour inside ``hole``
+    pulled towards ``image``'s colour around the hole. ``exclude`` (bool) marks known
+    pixels not to trust (other holes, avoid areas). Inputs are not modified."""
+    out = filled.copy()
+    if not hole.any():
+        return out
+    h, w = hole.shape
+    f = min(1.0, WORK_SIZE / max(h, w))
+    sw, sh = max(1, round(w * f)), max(1, round(h * f))
+    known = ~hole if exclude is None else ~hole & ~exclude
+    w_known = cv2.resize(known.astype(np.float32), (sw, sh), interpolation=cv2.INTER_AREA)
+    w_fill = cv2.resize(hole.astype(np.float32), (sw, sh), interpolation=cv2.INTER_AREA)
+    # Only whole (unmixed) small pixels count on each side.
+    k_small = w_known > 0.999
+    f_small = w_fill > 0.999
+    if not k_small.any() or not f_small.any():
+        return out
+    img_small = cv2.resize(image, (sw, sh), interpolation=cv2.INTER_AREA).astype(np.float32)
+    fill_small = cv2.resize(filled, (sw, sh), interpolation=cv2.INTER_AREA).astype(np.float32)
+    near = np.ones((2 * band + 1, 2 * band + 1), np.uint8)
+    hole_small = w_fill > 0
+    outer = k_small & (cv2.dilate(hole_small.astype(np.uint8), near) > 0)
+    inner = f_small & (cv2.dilate((w_fill < 1).astype(np.uint8), near) > 0)
+    if not outer.any() or not inner.any():
+        return out
+    if sigma is None:
+        ys, xs = np.nonzero(hole_small)
+        sigma = max(2.0, 0.15 * max(ys.max() - ys.min() + 1, xs.max() - xs.min() + 1))
+    known_mean, _ = _norm_blur(img_small, outer.astype(np.float32), sigma)
+    fill_mean, fill_den = _norm_blur(fill_small, inner.astype(np.float32), sigma)
+    # Pin the difference on the outer ring, where a fill border is close enough to compare.
+    pin = outer & (fill_den > 1e-3 * fill_den.max())
+    if not pin.any():
+        return out
+    diff = np.zeros_like(img_small)
+    diff[pin] = known_mean[pin] - fill_mean[pin]
+    correction = membrane(diff, pin)
+    correction = cv2.resize(correction, (w, h), interpolation=cv2.INTER_LINEAR)
+    fixed = filled[hole].astype(np.float32) + correction[hole]
+    out[hole] = np.clip(np.rint(fixed), 0, 255).astype(np.uint8)
+    return out

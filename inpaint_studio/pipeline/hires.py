@@ -1,0 +1,173 @@
+"""Coarse-to-fine fill of one context crop, for photos far larger than the engines' sizes.
+
+The crop is shrunk by a power of two until it fits the engine (its native size, or
+``WORKING_SIZE`` for engines without one) and filled there: that gives the structure.
+Then, one x2 level at a time up to full size, the current fill is upsampled into the hole
+and refined by a PatchMatch refiner that copies real texture from the known pixels of that
+level while staying close to the upsampled fill. Large holes are refined in tiles that
+split the hole box, so each hole pixel is refined exactly once per level. Last, the fill's
+low-frequency colour is matched to its surroundings (``colour.match_colour``).
+
+The refiner is any object with ``refine(image, hole, init, *, params, closeness, avoid,
+progress, cancel) -> uint8`` (the PatchMatch engine); this module never imports engines.
+Inputs are never modified; pixels outside the hole come back bit-identical.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional
+
+import cv2
+import numpy as np
+
+from inpaint_studio.core.types import BBox, CancelToken, ProgressFn, check_cancel
+from inpaint_studio.pipeline import run as _run
+from inpaint_studio.pipeline.colour import match_colour
+from inpaint_studio.pipeline.resize import resize_image, resize_mask
+
+WORKING_SIZE = 512  # coarse long side for engines without a native size
+TILE = 1024  # refine in tiles when the hole box at a level is longer than this
+TILE_MARGIN = 192  # context around each tile's core
+CLOSENESS = 0.5  # how strongly the refiner keeps to the upsampled fill
+COARSE_COST = 4.0  # progress weight of a coarse-fill pixel relative to a refined one
+
+
+@dataclass(frozen=True)
+class Level:
+    height: int
+    width: int
+    factor: int  # full size / level size (1 at full resolution)
+
+
+@dataclass(frozen=True)
+class Tile:
+    core: BBox  # hole pixels refined by this tile (the cores partition the hole box)
+    window: BBox  # what the refiner sees
+
+
+def plan_levels(height: int, width: int, target: Optional[int] = None) -> list[Level]:
+    """Pyramid from coarse to full size: x2 per level, the coarsest fits ``target``
+    (default ``WORKING_SIZE``) on its long side, the last is exactly (height, width)."""
+    target = int(target or WORKING_SIZE)
+    n = 0
+    while max(height, width) > target * 2 ** n:
+        n += 1
+    return [Level(max(1, round(height / 2 ** j)), max(1, round(width / 2 ** j)), 2 ** j)
+            for j in range(n, -1, -1)]
+
+
+def _splits(lo: int, hi: int, parts: int) -> list[tuple[int, int]]:
+    edges = np.linspace(lo, hi, parts + 1).round().astype(int)
+    return list(zip(edges[:-1].tolist(), edges[1:].tolist()))
+
+
+def plan_tiles(hole_box: BBox, height: int, width: int, tile: int = TILE,
+               margin: int = TILE_MARGIN) -> list[Tile]:
+    """Split ``hole_box`` into cores of at most ``tile`` px a side, each with a window
+    grown by ``margin`` (clipped to the level). A hole box that fits is one tile whose
+    window is the whole level."""
+    if hole_box.empty:
+        return []
+    if max(hole_box.width, hole_box.height) <= tile:
+        return [Tile(hole_box, BBox(0, 0, width, height))]
+    rows = _splits(hole_box.y0, hole_box.y1, -(-hole_box.height // tile))
+    cols = _splits(hole_box.x0, hole_box.x1, -(-hole_box.width // tile))
+    return [Tile(BBox(x0, y0, x1, y1), BBox(x0, y0, x1, y1).grow(margin).clip(width, height))
+            for y0, y1 in rows for x0, x1 in cols]
+
+
+def _sub(progress: Optional[ProgressFn], lo: float, hi: float, label: str) -> Optional[ProgressFn]:
+    if progress is None:
+        return None
+    progress(lo, label)
+    return lambda f, msg="": progress(lo + (hi - lo) * min(max(f, 0.0), 1.0),
+                                      f"{label}: {msg}" if msg else label)
+
+
+def _refine_level(refiner, cur: np.ndarray, hole: np.ndarray, avoid: Optional[np.ndarray],
+                  params, closeness: float, progress: Optional[ProgressFn],
+                  cancel: Optional[CancelToken]) -> None:
+    """Refine ``cur`` (level image with the upsampled fill in the hole) in place, tile by tile."""
+    h, w = hole.shape
+    tiles = plan_tiles(BBox.of_mask(hole), h, w)
+    pending = hole.copy()  # hole pixels not refined yet at this level
+    for i, t in enumerate(tiles):
+        check_cancel(cancel)
+        window = t.window
+        while True:  # widen the window until it holds enough known texture
+            core = np.zeros((window.height, window.width), bool)
+            core[t.core.y0 - window.y0:t.core.y1 - window.y0,
+                 t.core.x0 - window.x0:t.core.x1 - window.x0] = True
+            target = hole[window.slices] & core
+            block = pending[window.slices] & ~core  # later tiles: still blurry
+            if avoid is not None:
+                block |= avoid[window.slices]
+            usable = np.count_nonzero(~block & ~target)
+            if usable >= np.count_nonzero(target) or window == BBox(0, 0, w, h):
+                break
+            window = window.grow(max(window.width, window.height) // 2).clip(w, h)
+        if target.any():
+            crop = np.ascontiguousarray(cur[window.slices])
+            sub = _sub(progress, i / len(tiles), (i + 1) / len(tiles),
+                       f"tile {i + 1}/{len(tiles)}") if len(tiles) > 1 else progress
+            out = refiner.refine(crop, target, crop, params=params, closeness=closeness,
+                                 avoid=block if block.any() else None, progress=sub,
+                                 cancel=cancel)
+            cur[window.slices][target] = out[target]
+        pending[t.core.slices] = False
+
+
+def fill_component(engine, image: np.ndarray, hole: np.ndarray,
+                   sketch: Optional[np.ndarray] = None, avoid: Optional[np.ndarray] = None,
+                   params: Optional[Mapping[str, Any]] = None, *, refiner=None,
+                   closeness: float = CLOSENESS, progress: Optional[ProgressFn] = None,
+                   cancel: Optional[CancelToken] = None) -> np.ndarray:
+    """Coarse-to-fine fill of one crop (RGB uint8, bool masks); returns a new RGB uint8
+    crop equal to ``image`` outside ``hole``.
+
+    ``refiner`` defaults to ``engine`` when it can refine (PatchMatch); with no refiner
+    the levels only upsample the coarse fill.
+    """
+    check_cancel(cancel)
+    if not hole.any():
+        return image.copy()
+    if refiner is None and hasattr(engine, "refine"):
+        refiner = engine
+    refine_params = params if refiner is engine else None
+    h, w = hole.shape
+    levels = plan_levels(h, w, engine.info.native_size)
+    small = [resize_mask(hole, lv.height, lv.width) for lv in levels[:-1]] + [hole]
+    costs = np.array([np.count_nonzero(m) for m in small], dtype=float)
+    costs[0] *= COARSE_COST
+    if refiner is None:
+        costs[1:] *= 0.01
+    edges = np.concatenate([[0.0], np.cumsum(costs)]) / costs.sum()
+
+    def at(level: Level, mask: Optional[np.ndarray]) -> Optional[np.ndarray]:
+        return None if mask is None else resize_mask(mask, level.height, level.width)
+
+    first = levels[0]
+    img = resize_image(image, first.height, first.width)
+    sub = _sub(progress, edges[0], edges[1], f"coarse fill {first.width}x{first.height}")
+    filled = _run.fill_crop(engine, img, small[0], at(first, sketch), at(first, avoid), params,
+                            progress=sub, cancel=cancel)
+    cur = img
+    cur[small[0]] = filled[small[0]]
+    for k in range(1, len(levels)):
+        check_cancel(cancel)
+        lv, lhole = levels[k], small[k]
+        label = f"level {k + 1}/{len(levels)} {lv.width}x{lv.height}"
+        sub = _sub(progress, edges[k], edges[k + 1], label)
+        up = cv2.resize(cur, (lv.width, lv.height), interpolation=cv2.INTER_CUBIC)
+        cur = image.copy() if lv.factor == 1 else resize_image(image, lv.height, lv.width)
+        cur[lhole] = up[lhole]
+        del up
+        if refiner is not None:
+            _refine_level(refiner, cur, lhole, at(lv, avoid),
+                          refine_params, closeness, sub, cancel)
+    check_cancel(cancel)
+    out = match_colour(image, hole, cur, exclude=avoid)
+    out[~hole] = image[~hole]
+    if progress is not None:
+        progress(1.0, "done")
+    return out

@@ -1,0 +1,154 @@
+"""run_fill: fill every hole of a full-size photo with one engine, one crop per region.
+
+Per region: crop image/hole/sketch/avoid around the hole, shrink the crop to the engine's
+native size if it has one (never enlarge), pad to its ``pad_multiple``, fill, unpad,
+grow back, and composite inside the hole (+ feather band) in the photo's own dtype.
+The input arrays are never modified; pixels outside hole + band come back bit-identical.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional
+
+import numpy as np
+
+from inpaint_studio.core.errors import UserError
+from inpaint_studio.core.types import BBox, CancelToken, ProgressFn, check_cancel
+from inpaint_studio.pipeline.blend import composite, feather_alpha
+from inpaint_studio.pipeline.padding import pad_inputs, unpad
+from inpaint_studio.pipeline.regions import find_regions
+from inpaint_studio.pipeline.resize import native_scale, resize_image, resize_mask, scaled_size
+
+HIRES_MODES = ("off", "on", "auto")
+HIRES_AUTO_PIXELS = 2_000_000  # "auto" uses coarse-to-fine on photos above 2 MP
+
+
+@dataclass(frozen=True, eq=False)
+class FillResult:
+    image: np.ndarray  # new full array, same shape/dtype as the input
+    bbox: BBox  # box of all changed pixels (empty if none)
+
+
+def to_rgb8(image: np.ndarray) -> np.ndarray:
+    """New RGB uint8 copy of an (H, W, 3|4) uint8/uint16 image (alpha dropped)."""
+    rgb = image[..., :3]
+    if rgb.dtype == np.uint16:
+        return ((rgb.astype(np.uint32) + 128) // 257).astype(np.uint8)
+    return rgb.copy()
+
+
+def _layer(name: str, layer: Optional[np.ndarray], shape: tuple[int, int]) -> Optional[np.ndarray]:
+    if layer is None:
+        return None
+    layer = np.asarray(layer)
+    if layer.ndim != 2 or layer.shape != shape:
+        got = "x".join(str(s) for s in layer.shape[1::-1]) if layer.ndim >= 2 else str(layer.shape)
+        raise UserError(f"{name} is {got} but the image is {shape[1]}x{shape[0]}")
+    return layer if layer.dtype == np.bool_ else layer != 0
+
+
+def check_image(image: np.ndarray) -> None:
+    """UserError unless image is (H, W, 3|4) uint8 or uint16."""
+    if image.ndim != 3 or image.shape[2] not in (3, 4) or image.dtype not in (np.uint8, np.uint16):
+        raise UserError(f"image must be RGB or RGBA, 8 or 16 bit; got {image.dtype} {image.shape}")
+
+
+def fill_crop(engine, image: np.ndarray, hole: np.ndarray, sketch: Optional[np.ndarray] = None,
+              avoid: Optional[np.ndarray] = None, params: Optional[Mapping[str, Any]] = None, *,
+              progress: Optional[ProgressFn] = None,
+              cancel: Optional[CancelToken] = None) -> np.ndarray:
+    """One engine call on one crop (RGB uint8, bool masks) at the crop's size.
+
+    Shrinks to ``engine.info.native_size`` if set (never enlarges), pads to
+    ``engine.info.pad_multiple``, fills, unpads and grows back. Returns RGB uint8 of the
+    crop's size; only hole pixels are meant to be used.
+    """
+    h, w = hole.shape
+    scale = native_scale(h, w, engine.info.native_size)
+    sh, sw = scaled_size(h, w, scale) if scale < 1 else (h, w)
+    if (sh, sw) != (h, w):
+        image = resize_image(image, sh, sw)
+        hole = resize_mask(hole, sh, sw)
+        sketch = None if sketch is None else resize_mask(sketch, sh, sw)
+        avoid = None if avoid is None else resize_mask(avoid, sh, sw)
+    p_image, p_hole, p_sketch, p_avoid = pad_inputs(image, hole, sketch, avoid,
+                                                    engine.info.pad_multiple)
+    out = engine.fill(np.ascontiguousarray(p_image), p_hole, p_sketch, params,
+                      avoid=p_avoid, progress=progress, cancel=cancel)
+    if out.shape != p_image.shape or out.dtype != np.uint8:
+        raise RuntimeError(f"engine '{engine.info.name}' returned {out.dtype} {out.shape}, "
+                           f"expected uint8 {p_image.shape}")
+    out = unpad(out, sh, sw)
+    return resize_image(out, h, w) if (sh, sw) != (h, w) else np.ascontiguousarray(out)
+
+
+def _use_hires(mode: str, height: int, width: int) -> bool:
+    if mode not in HIRES_MODES:
+        raise UserError(f"hires must be one of {', '.join(HIRES_MODES)}, got '{mode}'")
+    return mode == "on" or (mode == "auto" and height * width > HIRES_AUTO_PIXELS)
+
+
+def _fill_one(engine, use_hires: bool, *args, **kwargs) -> np.ndarray:
+    if use_hires:
+        try:
+            from inpaint_studio.pipeline import hires
+        except ImportError:  # coarse-to-fine not available yet: plain fill
+            hires = None
+        if hires is not None:
+            return hires.fill_component(engine, *args, **kwargs)
+    return fill_crop(engine, *args, **kwargs)
+
+
+def run_fill(image: np.ndarray, hole: np.ndarray, engine, *, sketch: Optional[np.ndarray] = None,
+             avoid: Optional[np.ndarray] = None, params: Optional[Mapping[str, Any]] = None,
+             margin: Optional[int] = None, feather: int = 0, hires: str = "off",
+             progress: Optional[ProgressFn] = None,
+             cancel: Optional[CancelToken] = None) -> FillResult:
+    """Fill ``hole`` in ``image`` with ``engine``; see the module docstring."""
+    image = np.asarray(image)
+    check_image(image)
+    shape = image.shape[:2]
+    hole = _layer("hole mask", hole, shape)
+    sketch = _layer("sketch", sketch, shape)
+    avoid = _layer("avoid mask", avoid, shape)
+    use_hires = _use_hires(hires, *shape)
+    feather = max(0, int(feather))
+    out = image.copy()
+    if not hole.any():
+        return FillResult(out, BBox(0, 0, 0, 0))
+
+    alpha = feather_alpha(hole, feather) if feather else None
+    target = hole if alpha is None else alpha > 0  # hole + feather band: what the engine fills
+    regions = find_regions(target, engine.info.min_context, margin)
+    work = to_rgb8(image)  # what later regions see as context
+    pending = target.copy()
+    weights = np.array([r.mask.sum() for r in regions], dtype=float)
+    starts = np.concatenate([[0.0], np.cumsum(weights)]) / weights.sum()
+    changed = BBox(0, 0, 0, 0)
+    for i, region in enumerate(regions):
+        check_cancel(cancel)
+        sub = None
+        if progress is not None:
+            lo, hi, label = starts[i], starts[i + 1], f"hole {i + 1}/{len(regions)}"
+            progress(lo, label)
+            sub = lambda f, msg="", lo=lo, hi=hi, label=label: progress(
+                lo + (hi - lo) * min(max(f, 0.0), 1.0), f"{label}: {msg}" if msg else label)
+        box = region.crop
+        filled = _fill_one(
+            engine, use_hires, work[box.slices], pending[box.slices],
+            None if sketch is None else sketch[box.slices],
+            None if avoid is None else avoid[box.slices], params,
+            progress=sub, cancel=cancel)
+        weight = region.mask if alpha is None else np.where(region.mask, alpha[box.slices], 0)
+        out[box.slices] = composite(out[box.slices], filled, weight)
+        work[box.slices] = to_rgb8(out[box.slices])
+        pending[box.slices] &= ~region.mask
+        diff = np.any(out[box.slices] != image[box.slices], axis=2)
+        found = BBox.of_mask(diff)
+        if not found.empty:
+            changed = changed.union(BBox(found.x0 + box.x0, found.y0 + box.y0,
+                                         found.x1 + box.x0, found.y1 + box.y0))
+    check_cancel(cancel)
+    if progress is not None:
+        progress(1.0, "done")
+    return FillResult(out, changed)
