@@ -50,7 +50,7 @@ def plan_levels(height: int, width: int, target: Optional[int] = None) -> list[L
     (default ``WORKING_SIZE``) on its long side, the last is exactly (height, width)."""
     target = int(target or WORKING_SIZE)
     n = 0
-    while max(height, width) > target * 2 ** n:
+    while round(max(height, width) / 2 ** n) > target:
         n += 1
     return [Level(max(1, round(height / 2 ** j)), max(1, round(width / 2 ** j)), 2 ** j)
             for j in range(n, -1, -1)]
@@ -84,12 +84,12 @@ def _sub(progress: Optional[ProgressFn], lo: float, hi: float, label: str) -> Op
                                       f"{label}: {msg}" if msg else label)
 
 
-def _refine_level(refiner, cur: np.ndarray, hole: np.ndarray, avoid: Optional[np.ndarray],
+def refine_level(refiner, cur: np.ndarray, hole: np.ndarray, avoid: Optional[np.ndarray],
                   params, closeness: float, progress: Optional[ProgressFn],
                   cancel: Optional[CancelToken]) -> None:
     """Refine ``cur`` (level image with the upsampled fill in the hole) in place, tile by tile."""
     h, w = hole.shape
-    tiles = plan_tiles(BBox.of_mask(hole), h, w)
+    tiles = plan_tiles(BBox.of_mask(hole), h, w, TILE, TILE_MARGIN)
     pending = hole.copy()  # hole pixels not refined yet at this level
     for i, t in enumerate(tiles):
         check_cancel(cancel)
@@ -163,7 +163,7 @@ def fill_component(engine, image: np.ndarray, hole: np.ndarray,
         cur[lhole] = up[lhole]
         del up
         if refiner is not None:
-            _refine_level(refiner, cur, lhole, at(lv, avoid),
+            refine_level(refiner, cur, lhole, at(lv, avoid),
                           refine_params, closeness, sub, cancel)
     check_cancel(cancel)
     out = match_colour(image, hole, cur, exclude=avoid)

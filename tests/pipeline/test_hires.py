@@ -1,0 +1,263 @@
+"""Coarse-to-fine (hires) fill: plans, pixel guarantees, sharpness, cancel, colour match."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from inpaint_studio.core.errors import Cancelled
+from inpaint_studio.core.types import BBox, CancelToken
+from inpaint_studio.engines.base import Engine, EngineInfo, check_inputs
+from inpaint_studio.pipeline import hires
+from inpaint_studio.pipeline.colour import match_colour, membrane
+from inpaint_studio.pipeline.resize import resize_image
+
+
+class TruthEngine(Engine):
+    """Coarse engine that knows the answer: fills the hole with the true picture at
+    whatever size it is asked for (so a test sees only what the pyramid adds)."""
+
+    def __init__(self, truth, native_size=None):
+        super().__init__("cpu")
+        self.info = EngineInfo(name="truth", title="Truth", description="test", target="x:y",
+                               native_size=native_size, min_context=8)
+        self.truth = truth
+        self.sizes = []
+
+    def fill(self, image, hole, sketch=None, params=None, *, avoid=None, progress=None,
+             cancel=None):
+        check_inputs(image, hole, sketch, avoid)
+        self.sizes.append(hole.shape)
+        out = image.copy()
+        small = resize_image(self.truth, *hole.shape)
+        out[hole] = small[hole]
+        return out
+
+
+class BlockRefiner:
+    """Tiny stand-in for PatchMatch refine: each 8x8 block of the hole takes the known
+    block that best matches the upsampled fill (cv2.matchTemplate, squared difference)."""
+
+    def __init__(self, block=8):
+        self.block = block
+        self.calls = []
+
+    def refine(self, image, hole, init, *, params=None, closeness=0.5, avoid=None,
+               progress=None, cancel=None):
+        self.calls.append(hole.shape)
+        b = self.block
+        bad = hole if avoid is None else hole | avoid
+        # valid top-left corners: the whole block lies on usable pixels
+        bad_count = cv2.boxFilter(bad.astype(np.float32), -1, (b, b), anchor=(0, 0),
+                                  normalize=False, borderType=cv2.BORDER_CONSTANT)
+        out = init.copy()
+        box = BBox.of_mask(hole)
+        for y in range(box.y0, box.y1, b):
+            for x in range(box.x0, box.x1, b):
+                y1, x1 = min(y + b, hole.shape[0]), min(x + b, hole.shape[1])
+                cell = hole[y:y1, x:x1]
+                if not cell.any():
+                    continue
+                tmpl = init[y:y1, x:x1]
+                cost = cv2.matchTemplate(image, tmpl, cv2.TM_SQDIFF)
+                cost[bad_count[:cost.shape[0], :cost.shape[1]] > 0] = np.inf
+                sy, sx = np.unravel_index(np.argmin(cost), cost.shape)
+                src = image[sy:sy + y1 - y, sx:sx + x1 - x]
+                out[y:y1, x:x1][cell] = src[cell]
+        return out
+
+
+def periodic_texture(h, w):
+    """Period-16 pattern: smooth waves (visible when shrunk x4) + a 2 px checker (not)."""
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    waves = 60 * np.sin(2 * np.pi * x / 16) * np.cos(2 * np.pi * y / 16)
+    checker = 35 * ((((x // 2) + (y // 2)) % 2) * 2 - 1)
+    base = 128 + waves + checker
+    rgb = np.stack([base, 0.8 * base + 20, 255 - base], axis=2)
+    return np.clip(rgb, 0, 255).astype(np.uint8)
+
+
+def ellipse_hole(h, w, cy, cx, ry, rx):
+    mask = np.zeros((h, w), np.uint8)
+    cv2.ellipse(mask, (cx, cy), (rx, ry), 0, 0, 360, 1, -1)
+    return mask.astype(bool)
+
+
+def laplacian_energy(img, mask):
+    grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    return float(np.abs(cv2.Laplacian(grey, cv2.CV_32F))[mask].mean())
+
+
+def psnr(a, b, mask):
+    err = np.mean((a[mask].astype(np.float64) - b[mask].astype(np.float64)) ** 2)
+    return 10 * np.log10(255.0 ** 2 / max(err, 1e-9))
+
+
+# --- plans ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("h, w, target", [(1000, 700, 128), (300, 200, 512), (513, 40, 64),
+                                          (4000, 6000, 512)])
+def test_plan_levels_doubles_up_to_full_size(h, w, target):
+    levels = hires.plan_levels(h, w, target)
+    assert (levels[-1].height, levels[-1].width, levels[-1].factor) == (h, w, 1)
+    assert max(levels[0].height, levels[0].width) <= target
+    if len(levels) > 1:  # not shrunk further than needed
+        assert max(levels[1].height, levels[1].width) > target
+    for a, b in zip(levels, levels[1:]):
+        assert a.factor == 2 * b.factor
+        assert abs(a.height - h / a.factor) <= 0.5 and abs(a.width - w / a.factor) <= 0.5
+
+
+@pytest.mark.parametrize("box", [BBox(10, 5, 50, 30), BBox(3, 7, 301, 95), BBox(0, 0, 200, 200),
+                                 BBox(40, 60, 41, 250)])
+def test_tiles_cover_every_hole_box_pixel_exactly_once(box):
+    h, w = 260, 320
+    tiles = hires.plan_tiles(box, h, w, tile=64, margin=16)
+    count = np.zeros((h, w), int)
+    for t in tiles:
+        count[t.core.slices] += 1
+        inter = t.window.intersect(t.core)
+        assert inter == t.core  # the window holds its core
+        assert t.window == t.window.clip(w, h)
+        assert max(t.core.width, t.core.height) <= 64
+    inside = np.zeros((h, w), bool)
+    inside[box.slices] = True
+    assert (count[inside] == 1).all() and (count[~inside] == 0).all()
+
+
+def test_small_hole_box_is_one_tile_seeing_the_whole_level():
+    tiles = hires.plan_tiles(BBox(10, 10, 40, 40), 100, 120, tile=64)
+    assert tiles == [hires.Tile(BBox(10, 10, 40, 40), BBox(0, 0, 120, 100))]
+
+
+class CountingRefiner:
+    """Adds 1 to each hole pixel it is given: a pixel refined twice would show 2."""
+
+    def __init__(self):
+        self.avoids = []
+
+    def refine(self, image, hole, init, *, params=None, closeness=0.5, avoid=None,
+               progress=None, cancel=None):
+        self.avoids.append(avoid)
+        out = init.copy()
+        out[hole] += 1
+        return out
+
+
+def test_refine_level_touches_each_hole_pixel_once(monkeypatch):
+    monkeypatch.setattr(hires, "TILE", 24)
+    monkeypatch.setattr(hires, "TILE_MARGIN", 6)
+    hole = ellipse_hole(120, 150, 60, 70, 45, 60)
+    cur = np.zeros((120, 150, 3), np.uint8)
+    refiner = CountingRefiner()
+    hires.refine_level(refiner, cur, hole, None, None, 0.5, None, None)
+    assert len(refiner.avoids) > 4  # really tiled
+    assert (cur[hole] == 1).all() and (cur[~hole] == 0).all()
+
+
+# --- full component fill -------------------------------------------------------------
+
+def test_pixels_outside_hole_are_identical_and_inputs_untouched():
+    rng = np.random.default_rng(1)
+    image = rng.integers(0, 256, (200, 260, 3), dtype=np.uint8)
+    hole = ellipse_hole(200, 260, 100, 120, 40, 25)
+    avoid = np.zeros_like(hole)
+    avoid[:20] = True
+    before, hole_before = image.copy(), hole.copy()
+    engine = TruthEngine(np.full_like(image, 90), native_size=64)
+    out = hires.fill_component(engine, image, hole, None, avoid, refiner=BlockRefiner())
+    assert out.dtype == np.uint8 and out.shape == image.shape
+    assert np.array_equal(out[~hole], image[~hole])
+    assert np.array_equal(image, before) and np.array_equal(hole, hole_before)
+    assert engine.sizes[0][0] <= 64 and engine.sizes[0][1] <= 64  # coarse fill at 1/4 or less
+
+
+def test_periodic_texture_comes_back_sharp_at_4x_the_coarse_size():
+    truth = periodic_texture(256, 256)
+    hole = ellipse_hole(256, 256, 128, 128, 44, 32)
+    image = truth.copy()
+    image[hole] = (255, 0, 0)  # the object to remove
+    engine = TruthEngine(truth, native_size=64)
+    refiner = BlockRefiner()
+    out = hires.fill_component(engine, image, hole, refiner=refiner)
+    assert engine.sizes == [(64, 64)] and len(refiner.calls) == 2  # 64 -> 128 -> 256
+
+    # downscale - fill - upscale with the same perfect coarse fill
+    coarse = resize_image(truth, 64, 64)
+    blurry = image.copy()
+    blurry[hole] = cv2.resize(coarse, (256, 256), interpolation=cv2.INTER_CUBIC)[hole]
+
+    sharp_ratio = laplacian_energy(out, hole) / laplacian_energy(truth, hole)
+    assert sharp_ratio >= 0.8
+    assert laplacian_energy(blurry, hole) / laplacian_energy(truth, hole) < 0.5
+    assert psnr(out, truth, hole) > psnr(blurry, truth, hole) + 6
+
+
+def test_without_refiner_levels_only_upsample():
+    truth = periodic_texture(128, 128)
+    hole = ellipse_hole(128, 128, 64, 64, 20, 20)
+    out = hires.fill_component(TruthEngine(truth, native_size=32), truth, hole)
+    assert np.array_equal(out[~hole], truth[~hole])
+    assert laplacian_energy(out, hole) < 0.5 * laplacian_energy(truth, hole)
+
+
+def test_cancel_between_levels_raises_and_leaves_inputs_unchanged():
+    truth = periodic_texture(128, 160)
+    hole = ellipse_hole(128, 160, 64, 80, 30, 20)
+    image = truth.copy()
+    image[hole] = 0
+    before, hole_before = image.copy(), hole.copy()
+    token = CancelToken()
+    seen = []
+
+    def progress(fraction, message):
+        seen.append(message)
+        if message.startswith("level 2"):
+            token.cancel()
+
+    refiner = BlockRefiner()
+    with pytest.raises(Cancelled):
+        hires.fill_component(TruthEngine(truth, native_size=40), image, hole, refiner=refiner,
+                             progress=progress, cancel=token)
+    assert refiner.calls == []  # stopped before refining level 2
+    assert any(m.startswith("coarse fill") for m in seen)
+    assert np.array_equal(image, before) and np.array_equal(hole, hole_before)
+
+
+def test_progress_is_monotone_and_ends_at_one():
+    truth = periodic_texture(128, 128)
+    hole = ellipse_hole(128, 128, 64, 64, 30, 20)
+    fractions = []
+    hires.fill_component(TruthEngine(truth, native_size=32), truth, hole,
+                         refiner=BlockRefiner(), progress=lambda f, m: fractions.append(f))
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+
+# --- colour --------------------------------------------------------------------------
+
+def test_membrane_reproduces_a_linear_ramp():
+    y, x = np.mgrid[0:80, 0:100].astype(np.float32)
+    ramp = (0.5 * x + 0.25 * y)[..., None]
+    fixed = np.zeros((80, 100), bool)
+    fixed[[0, -1], :] = True
+    fixed[:, [0, -1]] = True
+    field = membrane(np.where(fixed[..., None], ramp, 0), fixed)
+    assert np.abs(field - ramp).max() < 1.0
+
+
+def test_colour_drift_correction_removes_a_constant_offset():
+    rng = np.random.default_rng(3)
+    y, x = np.mgrid[0:160, 0:200].astype(np.float32)
+    smooth = np.stack([80 + 0.3 * x, 100 + 0.2 * y, 120 + 0.1 * (x + y)], axis=2)
+    truth = np.clip(smooth + rng.normal(0, 8, smooth.shape), 0, 255).astype(np.uint8)
+    hole = ellipse_hole(160, 200, 80, 100, 40, 50)
+    drifted = truth.copy()
+    drifted[hole] = np.clip(truth[hole].astype(int) + (25, -20, 15), 0, 255)
+    out = match_colour(truth, hole, drifted)
+    err_before = np.abs(drifted[hole].astype(float) - truth[hole]).mean(axis=0)
+    err_after = np.abs(out[hole].astype(float) - truth[hole]).mean(axis=0)
+    assert err_before.min() > 14 and err_after.max() < 3
+    assert np.array_equal(out[~hole], truth[~hole])
+    # a fill that is already right stays right
+    same = match_colour(truth, hole, truth)
+    assert np.abs(same[hole].astype(float) - truth[hole]).mean() < 1.5
