@@ -1,0 +1,504 @@
+"""Image files in and out, keeping what photographers care about.
+
+Reads JPEG, PNG, TIFF, WebP and BMP into a :class:`Picture` (RGB/RGBA, uint8 or uint16),
+with EXIF orientation applied, and the EXIF block, ICC profile and original mode kept so
+``save_image`` can write them back. Every problem with a user's file becomes a one-line
+``UserError`` naming the file; every save goes to a temp file first and is then renamed.
+
+Pillow does the work, except for 16-bit colour pixels, which Pillow reduces to 8 bits:
+16-bit PNGs are decoded by OpenCV and encoded here (zlib), 16-bit TIFFs go through tifffile.
+Masks are read like images, EXIF orientation included, so a mask is used the way every
+image viewer shows it.
+"""
+from __future__ import annotations
+
+import io
+import os
+import secrets
+import struct
+import warnings
+import zlib
+from dataclasses import dataclass
+from typing import Callable, Optional, Union
+
+import numpy as np
+from PIL import Image, ImageCms, UnidentifiedImageError
+
+from inpaint_studio.core.errors import UserError
+
+MAX_PIXELS = 250_000_000
+"""Refuse images with more pixels than this (decompression-bomb guard)."""
+
+JPEG_QUALITY = 95
+
+EXTENSIONS = {
+    ".jpg": "JPEG", ".jpeg": "JPEG", ".jpe": "JPEG", ".png": "PNG", ".tif": "TIFF",
+    ".tiff": "TIFF", ".webp": "WEBP", ".bmp": "BMP",
+}
+_PIL_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "TIFF": "TIFF", "WEBP": "WEBP",
+                "BMP": "BMP"}
+GREY_MODES = frozenset({"1", "L", "LA", "La", "I;16", "I;16B", "I;16L", "I;16N"})
+
+_ORIENTATION = 0x0112
+_EXIF_HEADER = b"Exif\x00\x00"
+# IFD0 tags worth carrying from a TIFF's own directory into an EXIF block (the rest of a
+# TIFF directory describes that file's pixel layout and must not travel).
+_TIFF_EXIF_TAGS = frozenset({270, 271, 272, 274, 282, 283, 296, 305, 306, 315, 531, 33432,
+                             0x8769, 0x8825, 18246, 18249})
+_TIFF_TEXT_TAGS = (271, 272, 306, 315, 33432)  # written into 16-bit TIFFs
+
+
+@dataclass
+class Picture:
+    """Decoded pixels plus what is needed to save them like the original."""
+
+    pixels: np.ndarray  # (H, W, 3) RGB or (H, W, 4) RGBA, uint8 or uint16
+    format: str = "PNG"  # "JPEG", "PNG", "TIFF", "WEBP" or "BMP"
+    exif: Optional[bytes] = None  # with the "Exif\0\0" header; orientation already 1
+    icc: Optional[bytes] = None
+    source_mode: str = "RGB"  # Pillow's mode of the file, e.g. "L", "P", "CMYK", "I;16"
+    path: Optional[str] = None
+
+    @property
+    def width(self) -> int:
+        return int(self.pixels.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.pixels.shape[0])
+
+    @property
+    def has_alpha(self) -> bool:
+        return self.pixels.shape[2] == 4
+
+    @property
+    def bit_depth(self) -> int:
+        return 16 if self.pixels.dtype == np.uint16 else 8
+
+
+# ---------------------------------------------------------------- loading
+
+def load_image(path) -> Picture:
+    """Read an image file; raise UserError (one line, naming the file) if that fails."""
+    path = os.fspath(path)
+    with _open(path) as im:
+        fmt = _PIL_FORMATS.get(im.format or "")
+        if fmt is None:
+            raise UserError(f"{path}: {im.format} files are not supported "
+                            "(use JPEG, PNG, TIFF, WebP or BMP)")
+        width, height = im.size
+        if width * height > MAX_PIXELS:
+            raise UserError(f"{path}: the image is {width}x{height} = {width * height:,} pixels, "
+                            f"more than the limit of {MAX_PIXELS:,} pixels")
+        try:
+            pixels, icc = _decode(im, path, fmt)
+            exif_obj = im.getexif()
+        except UserError:
+            raise
+        except Exception as exc:  # any decoder failure means the file is damaged
+            raise UserError(f"{path}: the file is damaged or truncated ({_one_line(exc)})") from exc
+        orientation = exif_obj.get(_ORIENTATION, 1)
+        pixels = _orient(pixels, orientation if isinstance(orientation, int) else 1)
+        exif = _exif_bytes(im, exif_obj, fmt)
+        return Picture(pixels=pixels, format=fmt, exif=exif, icc=icc, source_mode=im.mode,
+                       path=path)
+
+
+def _open(path: str) -> Image.Image:
+    if not os.path.exists(path):
+        raise UserError(f"{path}: no such file")
+    if os.path.isdir(path):
+        raise UserError(f"{path}: is a folder, not an image file")
+    # Pillow's own bomb limit is lifted while opening: MAX_PIXELS is checked right after.
+    old = Image.MAX_IMAGE_PIXELS
+    try:
+        Image.MAX_IMAGE_PIXELS = None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return Image.open(path)
+    except UnidentifiedImageError as exc:
+        raise UserError(f"{path}: not an image file, or a kind this program cannot read") from exc
+    except OSError as exc:
+        raise UserError(f"{path}: cannot open ({exc.strerror or _one_line(exc)})") from exc
+    except Exception as exc:
+        raise UserError(f"{path}: the file is damaged ({_one_line(exc)})") from exc
+    finally:
+        Image.MAX_IMAGE_PIXELS = old
+
+
+def _decode(im: Image.Image, path: str, fmt: str) -> tuple[np.ndarray, Optional[bytes]]:
+    """Pixels as (H, W, 3|4) uint8/uint16 before orientation, and the ICC profile."""
+    icc = im.info.get("icc_profile") or None
+    if _is_16bit(im, path, fmt):
+        raw = _read_png16(path) if fmt == "PNG" else _read_tiff16(path)
+        return _to_rgb_channels(raw), icc
+    im.load()
+    mode = im.mode
+    if mode in ("RGB", "RGBA"):
+        return np.asarray(im), icc
+    if mode == "CMYK":
+        return np.asarray(_cmyk_to_rgb(im, icc)), _srgb_profile() if icc else None
+    if mode in ("P", "PA"):
+        keep_alpha = mode == "PA" or "transparency" in im.info
+        return np.asarray(im.convert("RGBA" if keep_alpha else "RGB")), icc
+    if mode in ("1", "L", "LA", "La"):
+        return _to_rgb_channels(np.asarray(im.convert("LA" if "A" in mode else "L"))), icc
+    if mode in ("RGBX", "RGBa", "YCbCr", "LAB", "HSV"):
+        return np.asarray(im.convert("RGBA" if mode == "RGBa" else "RGB")), icc
+    raise UserError(f"{path}: pixel format {mode} is not supported (8 or 16 bits per channel only)")
+
+
+def _is_16bit(im: Image.Image, path: str, fmt: str) -> bool:
+    if fmt == "PNG":
+        with open(path, "rb") as f:
+            head = f.read(26)
+        return len(head) == 26 and head[24] == 16
+    if fmt == "TIFF":
+        bits = im.tag_v2.get(258, (8,))
+        bits = bits if isinstance(bits, tuple) else (bits,)
+        return 16 in bits
+    return False
+
+
+def _read_png16(path: str) -> np.ndarray:
+    import cv2  # only here: Pillow has no 16-bit colour modes
+
+    data = np.fromfile(path, dtype=np.uint8)
+    arr = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    if arr is None or arr.dtype != np.uint16:
+        raise OSError("cannot decode the 16-bit PNG data")
+    if arr.ndim == 3:  # OpenCV gives BGR / BGRA
+        arr = arr[..., [2, 1, 0, 3][:arr.shape[2]]] if arr.shape[2] == 4 else arr[..., ::-1]
+    return np.ascontiguousarray(arr)
+
+
+def _read_tiff16(path: str) -> np.ndarray:
+    import tifffile  # only here: Pillow has no 16-bit colour modes
+
+    with tifffile.TiffFile(path) as tif:
+        page = tif.pages[0]
+        if page.photometric not in (tifffile.PHOTOMETRIC.MINISBLACK, tifffile.PHOTOMETRIC.RGB):
+            raise UserError(f"{path}: 16-bit {page.photometric.name} TIFF is not supported "
+                            "(greyscale or RGB only)")
+        arr = page.asarray()
+        if arr.ndim == 3 and page.planarconfig == tifffile.PLANARCONFIG.SEPARATE:
+            arr = np.moveaxis(arr, 0, -1)
+    if arr.dtype != np.uint16 or arr.ndim not in (2, 3):
+        raise UserError(f"{path}: TIFF pixel format {arr.dtype} {arr.shape} is not supported")
+    return np.ascontiguousarray(arr)
+
+
+def _to_rgb_channels(arr: np.ndarray) -> np.ndarray:
+    """Grey (H, W), grey+alpha (H, W, 2), RGB or RGBA -> (H, W, 3|4)."""
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    channels = arr.shape[2]
+    if channels in (1, 2):
+        order = [0, 0, 0, 1][:channels + 2]
+        arr = arr[..., order]
+    elif channels > 4:
+        arr = arr[..., :4]
+    return np.ascontiguousarray(arr)
+
+
+def _cmyk_to_rgb(im: Image.Image, icc: Optional[bytes]) -> Image.Image:
+    if icc:
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            return ImageCms.profileToProfile(im, source, ImageCms.createProfile("sRGB"),
+                                             outputMode="RGB")
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            pass  # a broken profile: fall back to the plain conversion
+    return im.convert("RGB")
+
+
+def _srgb_profile() -> bytes:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def _orient(pixels: np.ndarray, orientation: int) -> np.ndarray:
+    """Apply an EXIF orientation value (1..8) to an (H, W, C) array."""
+    ops = {
+        2: lambda a: a[:, ::-1],
+        3: lambda a: a[::-1, ::-1],
+        4: lambda a: a[::-1],
+        5: lambda a: a.transpose(1, 0, 2),
+        6: lambda a: np.rot90(a, -1),
+        7: lambda a: a.transpose(1, 0, 2)[::-1, ::-1],
+        8: lambda a: np.rot90(a, 1),
+    }
+    op = ops.get(orientation)
+    return pixels if op is None else np.ascontiguousarray(op(pixels))
+
+
+def _exif_bytes(im: Image.Image, exif_obj: Image.Exif, fmt: str) -> Optional[bytes]:
+    """The file's EXIF block with orientation set to 1, or None."""
+    raw = im.info.get("exif")
+    if isinstance(raw, bytes) and raw:
+        raw = raw if raw.startswith(_EXIF_HEADER) else _EXIF_HEADER + raw
+        patched = _patch_orientation(raw)
+        if patched is not None:
+            return patched
+    elif fmt == "TIFF":
+        for tag in [t for t in exif_obj if t not in _TIFF_EXIF_TAGS]:
+            del exif_obj[tag]
+    if not len(exif_obj):
+        return None
+    if _ORIENTATION in exif_obj:
+        exif_obj[_ORIENTATION] = 1
+    try:
+        return exif_obj.tobytes()
+    except Exception:  # unwritable odd tags: better no EXIF than no image
+        return None
+
+
+def _patch_orientation(exif: bytes) -> Optional[bytes]:
+    """Set the orientation tag to 1 in place, leaving every other byte as it was.
+
+    Returns the block unchanged if it has no orientation tag, None if it cannot be parsed.
+    """
+    body = bytearray(exif[len(_EXIF_HEADER):])
+    try:
+        order = {b"II": "<", b"MM": ">"}[bytes(body[:2])]
+        (ifd,) = struct.unpack_from(order + "I", body, 4)
+        (count,) = struct.unpack_from(order + "H", body, ifd)
+        for i in range(count):
+            entry = ifd + 2 + 12 * i
+            tag, kind, n = struct.unpack_from(order + "HHI", body, entry)
+            if tag == _ORIENTATION:
+                if kind != 3 or n != 1:
+                    return None
+                struct.pack_into(order + "H", body, entry + 8, 1)
+                break
+    except (KeyError, struct.error):
+        return None
+    return _EXIF_HEADER + bytes(body)
+
+
+# ---------------------------------------------------------------- saving
+
+def save_image(path, picture_or_pixels: Union[Picture, np.ndarray], *,
+               like: Optional[Picture] = None, quality: Optional[int] = None) -> None:
+    """Write an image; the format comes from the file extension.
+
+    EXIF, ICC profile and alpha are kept where the format can hold them; the EXIF and ICC
+    come from ``like`` if given, else from the Picture being saved. 16-bit pixels stay
+    16-bit in PNG and TIFF and are rounded to 8 bits for JPEG, WebP and BMP. JPEG has no
+    alpha: transparent pixels are composited on white. A greyscale original is written as
+    greyscale again when all three channels are equal. JPEG and WebP use ``quality``
+    (default 95; JPEG at 90 or more keeps full-resolution colour, 4:4:4; WebP at 100 is
+    lossless). 16-bit TIFFs keep the ICC profile but only EXIF's basic text tags. The file
+    is written to a temp file in the same folder and renamed over ``path`` only when
+    complete, so a failed save leaves an existing file untouched.
+    """
+    path = os.fspath(path)
+    fmt = _format_of(path)
+    if isinstance(picture_or_pixels, Picture):
+        pixels, meta = picture_or_pixels.pixels, like or picture_or_pixels
+    else:
+        pixels, meta = np.asarray(picture_or_pixels), like
+    grey_source = pixels.ndim == 2 or (meta is not None and meta.source_mode in GREY_MODES)
+    pixels = _check_pixels(pixels)
+    quality = JPEG_QUALITY if quality is None else int(quality)
+    if not 1 <= quality <= 100:
+        raise UserError(f"quality must be between 1 and 100, got {quality}")
+    exif = meta.exif if meta else None
+    icc = meta.icc if meta else None
+    grey = grey_source and bool(np.array_equal(pixels[..., 0], pixels[..., 1])
+                                and np.array_equal(pixels[..., 0], pixels[..., 2]))
+    _atomic_write(path, lambda f: _encode(f, fmt, pixels, grey, exif, icc, quality))
+
+
+def _format_of(path: str) -> str:
+    ext = os.path.splitext(path)[1].lower()
+    fmt = EXTENSIONS.get(ext)
+    if fmt is None:
+        raise UserError(f"{path}: cannot save as '{ext or 'no extension'}' "
+                        "(use .jpg, .png, .tif, .webp or .bmp)")
+    return fmt
+
+
+def _check_pixels(pixels: np.ndarray) -> np.ndarray:
+    if pixels.ndim == 2:
+        pixels = pixels[..., None]
+    if pixels.ndim != 3 or pixels.shape[2] not in (1, 3, 4) or pixels.dtype not in (np.uint8, np.uint16):
+        raise ValueError(f"pixels must be (H, W[, 3|4]) uint8 or uint16, got {pixels.dtype} {pixels.shape}")
+    if pixels.shape[2] == 1:
+        pixels = pixels[..., [0, 0, 0]]
+    return pixels
+
+
+def _encode(f, fmt: str, pixels: np.ndarray, grey: bool, exif: Optional[bytes],
+            icc: Optional[bytes], quality: int) -> None:
+    alpha = pixels.shape[2] == 4
+    if fmt not in ("PNG", "TIFF"):
+        pixels = _to8(pixels)
+    if fmt in ("JPEG", "BMP") and alpha:
+        a = pixels[..., 3:].astype(np.uint32)
+        pixels = ((pixels[..., :3] * a + 255 * (255 - a) + 127) // 255).astype(np.uint8)
+        alpha = False
+    if grey and alpha and fmt != "PNG":
+        grey = False  # only PNG has grey + alpha in Pillow's writers
+    if grey and fmt == "WEBP":
+        grey = False  # WebP has no greyscale
+    arr = pixels[..., [0, 3] if alpha else [0]] if grey else pixels[..., :4 if alpha else 3]
+    if icc is not None and icc[16:20] != (b"GRAY" if grey else b"RGB "):
+        icc = None  # a profile for another colour space would be invalid here
+    if arr.dtype == np.uint16:
+        (_write_png16 if fmt == "PNG" else _write_tiff16)(f, arr, exif, icc)
+        return
+    im = Image.fromarray(np.ascontiguousarray(arr[..., 0] if arr.shape[2] == 1 else arr))
+    options: dict = {}
+    if exif and fmt != "BMP":
+        options["exif"] = exif
+    if icc and fmt != "BMP":
+        options["icc_profile"] = icc
+    if fmt == "JPEG":
+        options.update(quality=quality, subsampling=0 if quality >= 90 else 2)
+    elif fmt == "WEBP":
+        options.update(quality=quality, lossless=quality == 100, exact=True)
+    elif fmt == "TIFF":
+        options.update(compression="tiff_adobe_deflate")
+    im.save(f, format=fmt, **options)
+
+
+def _to8(pixels: np.ndarray) -> np.ndarray:
+    if pixels.dtype == np.uint8:
+        return pixels
+    return ((pixels.astype(np.uint32) + 128) // 257).astype(np.uint8)
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return (struct.pack(">I", len(data)) + kind + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+
+def _write_png16(f, arr: np.ndarray, exif: Optional[bytes], icc: Optional[bytes]) -> None:
+    """Write a 16-bit PNG (grey, grey+alpha, RGB or RGBA) with Paeth-filtered rows."""
+    height, width, channels = arr.shape
+    colour_type = {1: 0, 2: 4, 3: 2, 4: 6}[channels]
+    f.write(b"\x89PNG\r\n\x1a\n")
+    f.write(_png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 16, colour_type, 0, 0, 0)))
+    if icc:
+        f.write(_png_chunk(b"iCCP", b"ICC profile\x00\x00" + zlib.compress(icc)))
+    if exif:
+        f.write(_png_chunk(b"eXIf", exif[len(_EXIF_HEADER):] if exif.startswith(_EXIF_HEADER) else exif))
+    raw = np.ascontiguousarray(arr, dtype=">u2").reshape(height, width * channels).view(np.uint8)
+    bpp = 2 * channels
+    packer = zlib.compressobj(6)
+    previous = np.zeros(raw.shape[1], np.uint8)
+    for y0 in range(0, height, 256):
+        block = raw[y0:y0 + 256]
+        rows = np.empty((block.shape[0], block.shape[1] + 1), np.uint8)
+        rows[:, 0] = 4  # Paeth
+        rows[:, 1:] = block - _paeth(block, np.vstack([previous[None], block[:-1]]), bpp)
+        previous = block[-1]
+        data = packer.compress(rows.tobytes())
+        if data:
+            f.write(_png_chunk(b"IDAT", data))
+    f.write(_png_chunk(b"IDAT", packer.flush()))
+    f.write(_png_chunk(b"IEND", b""))
+
+
+def _paeth(rows: np.ndarray, above: np.ndarray, bpp: int) -> np.ndarray:
+    """PNG Paeth predictor for each byte of ``rows`` given the rows above them."""
+    a = np.zeros(rows.shape, np.int16)
+    c = np.zeros(rows.shape, np.int16)
+    a[:, bpp:] = rows[:, :-bpp]
+    c[:, bpp:] = above[:, :-bpp]
+    b = above.astype(np.int16)
+    pa, pb, pc = np.abs(b - c), np.abs(a - c), np.abs(a + b - 2 * c)
+    return np.where((pa <= pb) & (pa <= pc), a, np.where(pb <= pc, b, c)).astype(np.uint8)
+
+
+def _write_tiff16(f, arr: np.ndarray, exif: Optional[bytes], icc: Optional[bytes]) -> None:
+    import tifffile  # only here: Pillow cannot write 16-bit colour
+
+    channels = arr.shape[2]
+    tags = []
+    if exif:
+        info = Image.Exif()
+        info.load(exif)
+        for tag in _TIFF_TEXT_TAGS:
+            value = info.get(tag)
+            if isinstance(value, str) and value.isascii():
+                tags.append((tag, "s", 0, value, True))
+    buffer = io.BytesIO()  # tifffile wants a named file or a plain buffer
+    tifffile.imwrite(
+        buffer, arr[..., 0] if channels == 1 else arr,
+        photometric="minisblack" if channels <= 2 else "rgb",
+        extrasamples=["unassalpha"] if channels in (2, 4) else None,
+        compression="zlib", iccprofile=icc, metadata=None, extratags=tags)
+    f.write(buffer.getbuffer())
+
+
+def _atomic_write(path: str, write: Callable) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UserError(f"cannot save {path}: the folder {folder} does not exist")
+    temp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as exc:
+        raise UserError(f"cannot save {path}: {exc.strerror or exc}") from exc
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        if os.path.isfile(path):
+            os.chmod(temp, os.stat(path).st_mode & 0o7777)
+        os.replace(temp, path)
+    except BaseException as exc:
+        try:
+            os.remove(temp)
+        except OSError:
+            pass
+        if isinstance(exc, (OSError, ValueError)):
+            reason = getattr(exc, "strerror", None) or _one_line(exc)
+            raise UserError(f"cannot save {path}: {reason}") from exc
+        raise
+
+
+# ---------------------------------------------------------------- masks and helpers
+
+def load_mask(path, size: tuple[int, int]) -> np.ndarray:
+    """Read a hole mask as bool (H, W) for an image of ``size`` = (width, height).
+
+    A pixel is a hole where its grey value (Pillow's luma) is above 127; if the file has an
+    alpha channel that is not fully opaque, where alpha is above 127 instead. EXIF
+    orientation is applied, as for images.
+    """
+    picture = load_image(path)
+    width, height = size
+    if (picture.width, picture.height) != (width, height):
+        raise UserError(f"{picture.path}: mask is {picture.width}x{picture.height} "
+                        f"but the image is {width}x{height}")
+    pixels = _to8(picture.pixels).astype(np.uint32)
+    if picture.has_alpha and (pixels[..., 3] < 255).any():
+        return pixels[..., 3] > 127
+    luma = (pixels[..., 0] * 19595 + pixels[..., 1] * 38470 + pixels[..., 2] * 7471 + 0x8000) >> 16
+    return luma > 127
+
+
+def save_mask(path, mask: np.ndarray) -> None:
+    """Write a bool (H, W) mask as an 8-bit greyscale PNG, 255 = hole."""
+    path = os.fspath(path)
+    if _format_of(path) != "PNG":
+        raise UserError(f"{path}: masks are saved as PNG (use a .png name)")
+    mask = np.asarray(mask)
+    if mask.ndim != 2 or mask.dtype != np.bool_:
+        raise ValueError(f"mask must be a bool (H, W) array, got {mask.dtype} {mask.shape}")
+    image = Image.fromarray(np.where(mask, 255, 0).astype(np.uint8))
+    _atomic_write(path, lambda f: image.save(f, format="PNG"))
+
+
+def to_rgb8(pixels: np.ndarray) -> np.ndarray:
+    """(H, W[, 3|4]) uint8/uint16 -> RGB uint8 (H, W, 3): alpha dropped, 16 bits rounded."""
+    pixels = _check_pixels(np.asarray(pixels))
+    return np.ascontiguousarray(_to8(pixels[..., :3]))
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
