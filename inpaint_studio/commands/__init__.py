@@ -1,0 +1,1 @@
+"""Qt-free undo history: region diffs, edit commands, History."""
