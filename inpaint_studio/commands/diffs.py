@@ -39,7 +39,9 @@ class RegionDiff:
         if delta.dtype != bool:
             changed = changed != 0
         tight = BBox.of_mask(changed)
-        delta = np.ascontiguousarray(delta[tight.slices])
+        if tight != BBox(0, 0, bbox.width, bbox.height):
+            delta = delta[tight.slices]
+        delta = np.ascontiguousarray(delta)
         self.bbox = BBox(bbox.x0 + tight.x0, bbox.y0 + tight.y0,
                          bbox.x0 + tight.x1, bbox.y0 + tight.y1) if not tight.empty else tight
         self._dtype = delta.dtype
@@ -63,7 +65,7 @@ class RegionDiff:
         raw = zlib.decompress(self._data) if self._zipped else self._data
         if self._packed:
             n = int(np.prod(self._shape))
-            return np.unpackbits(np.frombuffer(raw, np.uint8), count=n).astype(bool).reshape(self._shape)
+            return np.unpackbits(np.frombuffer(raw, np.uint8), count=n).view(bool).reshape(self._shape)
         return np.frombuffer(raw, self._dtype).reshape(self._shape)
 
     def apply(self, doc) -> None:

@@ -209,8 +209,7 @@ class RectSelect(DiffCommand):
     @classmethod
     def apply(cls, doc, x0: float, y0: float, x1: float, y1: float,
               add: bool = True) -> Optional["RectSelect"]:
-        box = BBox(int(np.floor(min(x0, x1))), int(np.floor(min(y0, y1))),
-                   int(np.ceil(max(x0, x1))) + 1, int(np.ceil(max(y0, y1))) + 1)
+        box = raster.rect_bbox(doc.mask.shape, x0, y0, x1, y1)
         diff = _edit(doc, "mask", box, lambda m: raster.fill_rect(m, x0, y0, x1, y1, add))
         if diff is None:
             return None
@@ -237,10 +236,11 @@ class MaskOp(DiffCommand):
               layer: str = "mask") -> Optional["MaskOp"]:
         if op not in cls.OPS:
             raise ValueError(f"unknown mask op '{op}'")
+        n = int(n)
         arr = doc.layer(layer)
         used = BBox.of_mask(arr)
         if op == "grow":
-            box, paint = used.grow(int(n)), lambda m: raster.grow(m, n)
+            box, paint = used.grow(n), lambda m: raster.grow(m, n)
         elif op == "shrink":
             box, paint = used, lambda m: raster.shrink(m, n)
         elif op == "clear":
@@ -260,7 +260,7 @@ class MaskOp(DiffCommand):
         diff = _edit(doc, layer, box, paint)
         if diff is None:
             return None
-        return cls(cls.describe(op, n, layer), [diff], op, int(n), layer)
+        return cls(cls.describe(op, n, layer), [diff], op, n, layer)
 
     def _merged(self, other: Command) -> None:
         self.n += other.n

@@ -16,7 +16,10 @@ pixels it may have changed (empty box when none).
 - ``fill_polygon(layer, points, value=True)``: even-odd rule (Qt's default fill
   rule, so a QPainterPath preview matches). Returns the tight box of the inside.
 - ``fill_rect(layer, x0, y0, x1, y1, value=True)``: pixels whose centres lie in
-  the rectangle (integer corners give the half-open box x0..x1-1, y0..y1-1).
+  the rectangle (integer corners give the half-open box x0..x1-1, y0..y1-1);
+  ``rect_bbox(shape, x0, y0, x1, y1)`` is that box.
+- ``polygon_bbox(shape, points)``: a box holding the polygon's pixels.
+- Non-finite coordinates paint nothing.
 - ``grow(mask, n)`` / ``shrink(mask, n)``: dilate / erode by a disc of radius n
   (Euclidean, centre to centre). Shrink treats outside the image as mask, so a
   hole touching the border stays on the border.
@@ -33,6 +36,7 @@ from inpaint_studio.core.types import BBox
 
 EMPTY = BBox(0, 0, 0, 0)
 MIN_RADIUS = 0.5
+SPAN_LOOP_LIMIT = 100_000  # polygon crossings filled span by span below this
 
 
 def effective_radius(radius: float, hardness: float = 1.0) -> float:
@@ -46,6 +50,8 @@ def segment_bbox(shape: Sequence[int], p0, p1, radius: float, hardness: float = 
     r = effective_radius(radius, hardness)
     x0, y0 = float(p0[0]), float(p0[1])
     x1, y1 = float(p1[0]), float(p1[1])
+    if not all(map(math.isfinite, (x0, y0, x1, y1, r))):
+        return EMPTY
     box = BBox(math.floor(min(x0, x1) - r), math.floor(min(y0, y1) - r),
                math.ceil(max(x0, x1) + r) + 1, math.ceil(max(y0, y1) + r) + 1)
     return box.clip(int(shape[1]), int(shape[0]))
@@ -142,7 +148,7 @@ def stroke_polyline(layer: np.ndarray, points, radius: float, value: bool = True
 def polygon_bbox(shape: Sequence[int], points) -> BBox:
     """Box (clipped to ``shape``) holding every pixel the polygon may cover."""
     pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-    if len(pts) < 3:
+    if len(pts) < 3 or not np.isfinite(pts).all():
         return EMPTY
     box = BBox(math.floor(pts[:, 0].min()), math.floor(pts[:, 1].min()),
                math.ceil(pts[:, 0].max()) + 1, math.ceil(pts[:, 1].max()) + 1)
@@ -172,11 +178,14 @@ def fill_polygon(layer: np.ndarray, points, value: bool = True) -> BBox:
     yc = rows + 0.5
     t = (yc - ya[edge]) / (yb[edge] - ya[edge])
     xc = xa[edge] + t * (xb[edge] - xa[edge])
-    # A crossing at x toggles every pixel whose centre is at or right of x.
     col = np.clip(np.ceil(xc - 0.5) - box.x0, 0, box.width).astype(np.int64)
+    rows = rows - box.y0
+    if len(col) <= SPAN_LOOP_LIMIT:
+        return _fill_spans(layer, box, rows, col, bool(value))
+    # Many crossings: a crossing toggles every pixel whose centre is at or right of it.
     w1 = box.width + 1
     toggles = np.zeros((box.height, w1), dtype=np.uint8)
-    np.add.at(toggles.reshape(-1), (rows - box.y0) * w1 + col, 1)
+    np.add.at(toggles.reshape(-1), rows * w1 + col, 1)
     inside = (np.cumsum(toggles, axis=1, dtype=np.uint8)[:, :box.width] & 1).astype(bool)
     tight = BBox.of_mask(inside)
     if tight.empty:
@@ -191,13 +200,36 @@ def fill_polygon(layer: np.ndarray, points, value: bool = True) -> BBox:
     return tight
 
 
+def _fill_spans(layer: np.ndarray, box: BBox, rows: np.ndarray, col: np.ndarray, value: bool) -> BBox:
+    """Even-odd fill from crossings: after sorting, pairs of crossings in a row bound a span."""
+    order = np.lexsort((col, rows))
+    rows, col = rows[order].reshape(-1, 2), col[order].reshape(-1, 2)
+    keep = col[:, 1] > col[:, 0]
+    rows, starts, ends = rows[keep, 0], col[keep, 0], col[keep, 1]
+    if rows.size == 0:
+        return EMPTY
+    tight = BBox(box.x0 + int(starts.min()), box.y0 + int(rows.min()),
+                 box.x0 + int(ends.max()), box.y0 + int(rows.max()) + 1)
+    sub = layer[box.slices]
+    for r, s, e in zip(rows.tolist(), starts.tolist(), ends.tolist()):
+        sub[r, s:e] = value
+    return tight
+
+
+def rect_bbox(shape: Sequence[int], x0: float, y0: float, x1: float, y1: float) -> BBox:
+    """The pixels ``fill_rect`` sets: centres in [min x, max x) x [min y, max y)."""
+    if not all(map(math.isfinite, (x0, y0, x1, y1))):
+        return EMPTY
+    lx, hx = min(x0, x1), max(x0, x1)
+    ly, hy = min(y0, y1), max(y0, y1)
+    return BBox(math.ceil(lx - 0.5), math.ceil(ly - 0.5),
+                math.ceil(hx - 0.5), math.ceil(hy - 0.5)).clip(int(shape[1]), int(shape[0]))
+
+
 def fill_rect(layer: np.ndarray, x0: float, y0: float, x1: float, y1: float,
               value: bool = True) -> BBox:
     """Set pixels whose centres lie in [min x, max x) x [min y, max y)."""
-    lx, hx = min(x0, x1), max(x0, x1)
-    ly, hy = min(y0, y1), max(y0, y1)
-    box = BBox(math.ceil(lx - 0.5), math.ceil(ly - 0.5),
-               math.ceil(hx - 0.5), math.ceil(hy - 0.5)).clip(layer.shape[1], layer.shape[0])
+    box = rect_bbox(layer.shape, x0, y0, x1, y1)
     if box.empty:
         return EMPTY
     layer[box.slices] = bool(value)

@@ -121,8 +121,11 @@ def test_stroke_polyline_is_union_of_segments():
     assert box == BBox.of_mask(ref)
 
 
+@pytest.mark.parametrize("dense", [False, True])
 @pytest.mark.parametrize("seed", range(10))
-def test_fill_polygon_matches_reference(seed):
+def test_fill_polygon_matches_reference(seed, dense, monkeypatch):
+    if dense:  # the path taken for polygons with very many crossings
+        monkeypatch.setattr(raster, "SPAN_LOOP_LIMIT", 0)
     rng = np.random.default_rng(100 + seed)
     h, w = 32, 36
     pts = [tuple(p) for p in rng.uniform(-5, 40, size=(3 + seed, 2))]  # self-intersecting too
@@ -214,3 +217,12 @@ def test_invert_and_clear():
     box = raster.clear(m)
     assert box == BBox.of_mask(before)
     assert not m.any()
+
+
+def test_non_finite_coordinates_paint_nothing():
+    layer = np.zeros((10, 10), bool)
+    nan = float("nan")
+    assert raster.stamp_segment(layer, (nan, 1), (2, 2), 3).empty
+    assert raster.fill_polygon(layer, [(0, 0), (nan, 5), (5, 5)]).empty
+    assert raster.fill_rect(layer, 0, 0, float("inf"), 5).empty
+    assert not layer.any()
