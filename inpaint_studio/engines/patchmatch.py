@@ -1,0 +1,405 @@
+"""PatchMatch image completion: Wexler et al. 2007 EM with a PatchMatch NNF (Barnes et al. 2009).
+
+Coarse to fine over an image pyramid. At each level every target pixel whose p x p patch
+overlaps the hole holds a nearest-neighbour offset to a source patch that lies entirely in
+known pixels (and outside ``avoid``). Each EM iteration improves the field by vectorised
+PatchMatch (jump-flood propagation + random search with a shrinking radius), then every hole
+pixel takes the weighted vote of the source pixels its overlapping patches point at.
+
+Patch distances are squared distances between compact per-pixel descriptors: the patch
+projected on the top principal axes of the level's known patches (one conv2d). A guide
+channel (Canny edges of the known image, sketch lines inside the hole) can be appended so
+that patches under a sketch line match source patches crossing edges.
+
+All work is in torch on ``pick_device(self.device)`` (CUDA when present, CPU otherwise).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping, Optional
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from inpaint_studio.core.errors import UserError
+from inpaint_studio.core.types import CancelToken, ProgressFn, check_cancel
+from inpaint_studio.engines.base import Engine, check_inputs
+from inpaint_studio.engines.device import pick_device
+from inpaint_studio.engines.registry import get_info
+
+DESC_DIMS = 16  # PCA dimensions of the colour part of the patch descriptor
+MIN_SIDE = 32  # never shrink a pyramid level below this many pixels
+EDGE_SCALE = 3.0  # guide-channel strength at sketch_weight 1
+
+
+def _odd_patch(size: Any) -> int:
+    size = int(size)
+    if size < 3:
+        raise UserError(f"patch size must be at least 3, got {size}")
+    return size if size % 2 else size + 1
+
+
+class _Level:
+    """One pyramid level on a padded canvas, with its NNF and current fill."""
+
+    def __init__(self, img, hole, avoid, guide, patch, gen):
+        # img (H, W, 3) float 0..1, hole/avoid (H, W) bool, guide (H, W) float or None.
+        self.h, self.w = hole.shape
+        self.p, self.r = patch, patch // 2
+        self.pad = pad = 2 * self.r
+        self.gen = gen
+        dev = img.device
+        self.hp, self.wp = self.h + 2 * pad, self.w + 2 * pad
+        chans = [img.permute(2, 0, 1)]
+        if guide is not None:
+            chans.append(guide[None])
+        canvas = F.pad(torch.cat(chans)[None], (pad,) * 4, mode="replicate")[0]
+        self.c = canvas.shape[0]
+        self.pix = canvas.permute(1, 2, 0).reshape(-1, self.c).contiguous()  # (Hp*Wp, C)
+        self.hole = F.pad(hole, (pad,) * 4, value=False)
+        self.touches_border = bool(hole[0].any() or hole[-1].any() or hole[:, 0].any() or hole[:, -1].any())
+        bad = F.pad((hole | avoid).float()[None, None], (pad,) * 4, value=1.0)
+        bad = F.max_pool2d(bad, patch, stride=1, padding=self.r)[0, 0] > 0
+        self.valid = ~bad
+        if not self.valid.any():
+            raise UserError("not enough known pixels around the hole to fill it (make the hole smaller)")
+        self.snap = self._snap_map(dev)
+        self.q = torch.nonzero(self.hole.flatten()).flatten()  # hole pixels (flat canvas index)
+        band = F.max_pool2d(self.hole.float()[None, None], patch, stride=1, padding=self.r)[0, 0] > 0
+        self.tgt = torch.nonzero(band.flatten()).flatten()  # targets: patches overlapping the hole
+        ys, xs = self.tgt // self.wp, self.tgt % self.wp
+        self.ty, self.tx = ys, xs
+        self.box = (int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1)
+        self.off = torch.zeros_like(self.tgt)  # NNF: source = tgt + off (flat)
+        self.off_map = torch.zeros(self.hp * self.wp, dtype=torch.long, device=dev)
+        self.w_map = torch.zeros(self.hp * self.wp, device=dev)
+        self.weight = None
+        self.desc = None
+
+    # -- set-up ------------------------------------------------------------------------
+    def _snap_map(self, dev):
+        """Flat index of the nearest valid source centre, for every canvas pixel."""
+        valid = self.valid.cpu().numpy()
+        _, labels = cv2.distanceTransformWithLabels((~valid).astype(np.uint8), cv2.DIST_L2, 3,
+                                                    labelType=cv2.DIST_LABEL_PIXEL)
+        lut = np.zeros(int(labels.max()) + 1, np.int64)
+        lut[labels[valid]] = np.flatnonzero(valid)
+        return torch.from_numpy(lut[labels.ravel()]).to(dev)
+
+    def make_basis(self, guide_weight):
+        """conv2d weights (D, C, p, p): PCA axes of known patches (+ guide block means)."""
+        p, c = self.p, self.c
+        ok = torch.nonzero(self.valid.flatten()).flatten()
+        if ok.numel() > 4096:
+            ok = ok[torch.randperm(ok.numel(), generator=self.gen, device=ok.device)[:4096]]
+        dy, dx = torch.meshgrid(torch.arange(p, device=ok.device) - self.r,
+                                torch.arange(p, device=ok.device) - self.r, indexing="ij")
+        grid = (dy * self.wp + dx).flatten()
+        patches = self.pix[ok[:, None] + grid[None, :], :3]  # (n, p*p, 3)
+        x = patches.permute(0, 2, 1).reshape(len(ok), -1).double()
+        x = x - x.mean(0)
+        cov = x.T @ x / max(1, len(ok) - 1)
+        _, vecs = torch.linalg.eigh(cov)
+        dims = min(DESC_DIMS, vecs.shape[1])
+        rgb = vecs[:, -dims:].T.float().reshape(dims, 3, p, p)
+        weight = F.pad(rgb, (0, 0, 0, 0, 0, c - 3))
+        if c == 4:  # guide channel: mean over each cell of a 3x3 grid of the patch
+            cells = np.array_split(np.arange(p), 3)
+            g = torch.zeros(9, c, p, p, device=rgb.device)
+            for i, ri in enumerate(cells):
+                for j, rj in enumerate(cells):
+                    g[i * 3 + j, 3, ri[0]:ri[-1] + 1, rj[0]:rj[-1] + 1] = guide_weight * EDGE_SCALE / math.sqrt(len(ri) * len(rj))
+            weight = torch.cat([weight, g])
+        self.weight = weight
+
+    def update_desc(self, full=False):
+        """Recompute descriptors (all pixels, or only the target band's box)."""
+        img = self.pix.view(self.hp, self.wp, self.c).permute(2, 0, 1)[None]
+        if full or self.desc is None:
+            out = F.conv2d(img, self.weight, padding=self.r)[0]
+            self.desc = out.permute(1, 2, 0).reshape(-1, out.shape[0]).contiguous()
+            return
+        y0, y1, x0, x1 = self.box
+        r = self.r
+        out = F.conv2d(img[:, :, y0 - r:y1 + r, x0 - r:x1 + r], self.weight)[0]
+        self.desc.view(self.hp, self.wp, -1)[y0:y1, x0:x1] = out.permute(1, 2, 0)
+
+    # -- NNF ---------------------------------------------------------------------------
+    def random_init(self):
+        n = self.hp * self.wp
+        s = self.snap[torch.randint(0, n, self.tgt.shape, generator=self.gen, device=self.tgt.device)]
+        self.off = s - self.tgt
+
+    def init_from(self, coarse: "_Level"):
+        """Upsample a coarser level's NNF: offsets x2 (snapped to valid sources here)."""
+        cy = ((self.ty - self.pad) // 2).clamp(0, coarse.h - 1) + coarse.pad
+        cx = ((self.tx - self.pad) // 2).clamp(0, coarse.w - 1) + coarse.pad
+        ct = cy * coarse.wp + cx
+        cs = ct + coarse.off_map[ct]
+        oy, ox = cs // coarse.wp - cy, cs % coarse.wp - cx
+        sy = (self.ty + 2 * oy).clamp(0, self.hp - 1)
+        sx = (self.tx + 2 * ox).clamp(0, self.wp - 1)
+        self.off = self.snap[sy * self.wp + sx] - self.tgt
+        self.off_map[self.tgt] = self.off
+
+    def _dist(self, dt, s):
+        ds = self.desc.index_select(0, s)
+        ds.sub_(dt)
+        return ds.mul_(ds).sum(1)
+
+    def _try(self, dt, cand, dist):
+        s = self.snap[cand.clamp_(0, self.hp * self.wp - 1)]
+        d = self._dist(dt, s)
+        better = d < dist
+        self.off = torch.where(better, s - self.tgt, self.off)
+        return torch.where(better, d, dist)
+
+    def search(self, rounds, jumps, radii, init_dist=None):
+        """PatchMatch rounds; returns the distance of every target to its source."""
+        dt = self.desc.index_select(0, self.tgt)
+        dist = self._dist(dt, self.tgt + self.off)
+        for _ in range(rounds):
+            for k in jumps:
+                for step in (k, -k, k * self.wp, -k * self.wp):
+                    nb = (self.tgt + step).clamp_(0, self.hp * self.wp - 1)
+                    self.off_map[self.tgt] = self.off
+                    dist = self._try(dt, self.tgt + self.off_map[nb], dist)
+            s = self.tgt + self.off
+            sy, sx = s // self.wp, s % self.wp
+            for rad in radii:
+                ry = torch.randint(-rad, rad + 1, s.shape, generator=self.gen, device=s.device)
+                rx = torch.randint(-rad, rad + 1, s.shape, generator=self.gen, device=s.device)
+                cy = (sy + ry).clamp_(0, self.hp - 1)
+                cx = (sx + rx).clamp_(0, self.wp - 1)
+                dist = self._try(dt, cy * self.wp + cx, dist)
+        self.off_map[self.tgt] = self.off
+        return dist
+
+    def radii(self, start=None):
+        rad = start or max(self.hp, self.wp)
+        out = []
+        while rad >= 1:
+            out.append(int(rad))
+            rad //= 2
+        return out
+
+    # -- voting ------------------------------------------------------------------------
+    def set_weights(self, dist, sharp=False):
+        k = max(1, int(0.75 * dist.numel()))
+        floor = 3e-4 * self.p * self.p  # ~1 % rms colour difference
+        sigma2 = dist.kthvalue(k).values.clamp_min(floor)
+        w = torch.exp(-dist / (2 * sigma2)) + 1e-6  # never all zero: falls back to a mean
+        self.w_map[self.tgt] = w
+
+    def vote(self, best=False, init=None, closeness=0.0):
+        """Each hole pixel takes the weighted mean (or best-weight) vote of its patches."""
+        q, wp, r = self.q, self.wp, self.r
+        acc = torch.zeros(q.numel(), 3, device=q.device)
+        wsum = torch.zeros(q.numel(), device=q.device)
+        for dy in range(-r, r + 1):
+            for dx in range(-r, r + 1):
+                t = q - (dy * wp + dx)
+                w = self.w_map[t]
+                val = self.pix.index_select(0, q + self.off_map[t])[:, :3]
+                if best:
+                    take = w > wsum
+                    acc = torch.where(take[:, None], val, acc)
+                    wsum = torch.where(take, w, wsum)
+                else:
+                    acc.add_(val * w[:, None])
+                    wsum.add_(w)
+        if not best:
+            acc = acc / wsum.clamp_min(1e-12)[:, None]
+        if init is not None and closeness > 0:
+            acc = (1 - closeness) * acc + closeness * init
+        self.pix[q, :3] = acc
+        if self.touches_border:
+            self._repad()
+
+    def _repad(self):
+        pad = self.pad
+        img = self.pix.view(self.hp, self.wp, self.c).permute(2, 0, 1)
+        inner = img[:, pad:-pad, pad:-pad][None]
+        full = F.pad(inner, (pad,) * 4, mode="replicate")[0]
+        self.pix.copy_(full.permute(1, 2, 0).reshape(-1, self.c))
+
+    def uniform_weights(self):
+        self.w_map[self.tgt] = 1.0
+
+    def image(self):
+        pad = self.pad
+        return self.pix.view(self.hp, self.wp, self.c)[pad:-pad, pad:-pad, :3]
+
+
+def _down(img, hole, avoid, guide):
+    """Half-size level: known-only colour average; hole/avoid if any fine pixel was."""
+    known = (~hole).float()[None, None]
+    x = img.permute(2, 0, 1)[None]
+    num = F.avg_pool2d(x * known, 2, ceil_mode=True)
+    den = F.avg_pool2d(known, 2, ceil_mode=True)
+    small = (num / den.clamp_min(1e-6))[0].permute(1, 2, 0)
+    small_hole = (den < 0.999)[0, 0]
+    small_avoid = F.max_pool2d(avoid.float()[None, None], 2, ceil_mode=True)[0, 0] > 0
+    small_guide = None
+    if guide is not None:
+        small_guide = F.max_pool2d(guide[None, None], 2, ceil_mode=True)[0, 0]
+    return small, small_hole, small_avoid, small_guide
+
+
+def _guide_channel(image, hole, sketch, dev):
+    """Edges of the known image outside the hole, sketch lines inside; softened."""
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    edges = cv2.Canny(gray, 60, 150) > 0
+    near = cv2.dilate(hole.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    lines = cv2.dilate((sketch & hole).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    guide = np.where(near, lines & near, edges & ~near).astype(np.float32)
+    guide = cv2.GaussianBlur(guide, (0, 0), 1.0) * 2.5
+    return torch.from_numpy(np.minimum(guide, 1.0)).to(dev)
+
+
+class PatchMatchEngine(Engine):
+    info = get_info("patchmatch")
+
+    def _setup(self, image, hole, sketch, avoid, params):
+        check_inputs(image, hole, sketch, avoid)
+        p = self.merged_params(params)
+        patch = _odd_patch(p["patch_size"])
+        dev = pick_device(self.device)
+        gen = torch.Generator(device=dev)
+        gen.manual_seed(int(p["seed"]))
+        avoid = np.zeros_like(hole) if avoid is None else avoid
+        use_guide = sketch is not None and float(p["sketch_weight"]) > 0 and bool((sketch & hole).any())
+        guide = _guide_channel(image, hole, sketch, dev) if use_guide else None
+        img = torch.from_numpy(image).to(dev).float() / 255.0
+        return p, patch, dev, gen, img, torch.from_numpy(hole).to(dev), torch.from_numpy(avoid).to(dev), guide
+
+    def fill(
+        self,
+        image: np.ndarray,
+        hole: np.ndarray,
+        sketch: Optional[np.ndarray] = None,
+        params: Optional[Mapping[str, Any]] = None,
+        *,
+        avoid: Optional[np.ndarray] = None,
+        progress: Optional[ProgressFn] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> np.ndarray:
+        check_inputs(image, hole, sketch, avoid)
+        check_cancel(cancel)
+        if not hole.any():
+            return image.copy()
+        p, patch, dev, gen, img, th, ta, guide = self._setup(image, hole, sketch, avoid, params)
+        iters = int(p["iterations"])
+        gw = float(p["sketch_weight"])
+        with torch.no_grad():
+            pyramid = [(img, th, ta, guide)]
+            while True:
+                cur_img, cur_hole = pyramid[-1][0], pyramid[-1][1]
+                ys, xs = torch.nonzero(cur_hole, as_tuple=True)
+                span = max(int(ys.max() - ys.min()), int(xs.max() - xs.min())) + 1
+                if span <= 3 * patch or min(cur_hole.shape) < 2 * MIN_SIDE:
+                    break
+                pyramid.append(_down(*pyramid[-1]))
+            steps = [2 * iters] + [iters] * (len(pyramid) - 1)
+            total, done = sum(steps), 0
+            prev = None
+            for depth in range(len(pyramid) - 1, -1, -1):
+                li, lh, la, lg = pyramid[depth]
+                lvl = _Level(li, lh, la, lg, patch, gen)
+                lvl.make_basis(gw)
+                finest = depth == 0
+                if prev is None:
+                    self._coarse_init(lvl)
+                    lvl.update_desc(full=True)
+                    lvl.random_init()
+                    dist = lvl.search(2, (8, 4, 2, 1), lvl.radii())
+                else:
+                    lvl.init_from(prev)
+                    lvl.uniform_weights()
+                    lvl.vote()
+                    lvl.update_desc(full=True)
+                    dist = None
+                n_it = steps[len(pyramid) - 1 - depth]
+                for it in range(n_it):
+                    check_cancel(cancel)
+                    if dist is None:
+                        lvl.update_desc()
+                        dist = lvl.search(1, (4, 2, 1), lvl.radii())
+                    lvl.set_weights(dist)
+                    lvl.vote(best=finest and it == n_it - 1)
+                    dist = None
+                    done += 1
+                    if progress:
+                        progress(done / total, f"level {len(pyramid) - depth}/{len(pyramid)}, iteration {it + 1}")
+                prev = lvl
+            out = (prev.image() * 255.0).round_().clamp_(0, 255).to(torch.uint8).cpu().numpy()
+        result = image.copy()
+        result[hole] = out[hole]
+        return result
+
+    @staticmethod
+    def _coarse_init(lvl: _Level):
+        """Start the coarsest level from a smooth (Telea) fill of the hole."""
+        img = (lvl.image() * 255).round().clamp(0, 255).to(torch.uint8).cpu().numpy()
+        hole = lvl.hole[lvl.pad:-lvl.pad, lvl.pad:-lvl.pad].cpu().numpy()
+        filled = cv2.inpaint(np.ascontiguousarray(img), hole.astype(np.uint8) * 255, 3, cv2.INPAINT_TELEA)
+        vals = torch.from_numpy(filled[hole]).to(lvl.pix.device).float() / 255.0
+        lvl.pix[lvl.q, :3] = vals
+        if lvl.touches_border:
+            lvl._repad()
+
+    def refine(
+        self,
+        image: np.ndarray,
+        hole: np.ndarray,
+        init: np.ndarray,
+        *,
+        params: Optional[Mapping[str, Any]] = None,
+        closeness: float = 0.5,
+        avoid: Optional[np.ndarray] = None,
+        sketch: Optional[np.ndarray] = None,
+        progress: Optional[ProgressFn] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> np.ndarray:
+        """Single-scale EM completion at this resolution, starting from ``init``.
+
+        ``image`` RGB uint8 (H, W, 3); ``hole`` bool (H, W); ``init`` RGB uint8 (H, W, 3),
+        equal to ``image`` outside the hole and holding an upsampled coarse fill inside it.
+        The NNF is first matched to init's patches (PatchMatch from a random start), then
+        ``params['iterations']`` EM iterations (at most 3) vote real texture from known
+        pixels of this level; each vote is blended as ``(1 - closeness) * vote + closeness
+        * init`` inside the hole, so closeness 0 trusts the texture and 1 returns init.
+        Pixels outside the hole are returned unchanged. ``avoid`` is never sampled from.
+        """
+        check_inputs(image, hole, sketch, avoid)
+        if init.shape != image.shape or init.dtype != np.uint8:
+            raise UserError(f"refine init must be {image.shape} uint8, got {init.dtype} {init.shape}")
+        closeness = float(min(max(closeness, 0.0), 1.0))
+        check_cancel(cancel)
+        if not hole.any():
+            return image.copy()
+        start = np.where(hole[..., None], init, image)
+        p, patch, dev, gen, img, th, ta, guide = self._setup(start, hole, sketch, avoid, params)
+        iters = min(int(p["iterations"]), 3)
+        with torch.no_grad():
+            lvl = _Level(img, th, ta, guide, patch, gen)
+            lvl.make_basis(float(p["sketch_weight"]))
+            lvl.update_desc(full=True)
+            init_vals = lvl.pix[lvl.q, :3].clone()
+            lvl.random_init()
+            dist = lvl.search(3, (16, 8, 4, 2, 1), lvl.radii())
+            for it in range(iters):
+                check_cancel(cancel)
+                if it:
+                    lvl.update_desc()
+                    dist = lvl.search(1, (4, 2, 1), lvl.radii(64))
+                lvl.set_weights(dist)
+                lvl.vote(init=init_vals, closeness=closeness)
+                if progress:
+                    progress((it + 1) / iters, f"refine iteration {it + 1}/{iters}")
+            out = (lvl.image() * 255.0).round_().clamp_(0, 255).to(torch.uint8).cpu().numpy()
+        result = image.copy()
+        result[hole] = out[hole]
+        return result
