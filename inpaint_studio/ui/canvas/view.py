@@ -11,7 +11,7 @@ import math
 from typing import Optional
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QAbstractScrollArea, QFrame
 
@@ -50,6 +50,7 @@ class CanvasView(QAbstractScrollArea):
         self._pan_from: Optional[QPointF] = None
         self._space = False
         self._tool_active = False
+        self._held_mode = "off"
 
     # ---- content -------------------------------------------------------------------
     @property
@@ -67,6 +68,7 @@ class CanvasView(QAbstractScrollArea):
         self.fit_mode = True
         self._relayout()
         self.viewport().update()
+        self.zoom_changed.emit(self.zoom)
 
     def set_original(self, original: Optional[np.ndarray]) -> None:
         self._compare_pixels, self._compare = original, None
@@ -206,6 +208,12 @@ class CanvasView(QAbstractScrollArea):
         self.viewport().setCursor(tool.cursor if tool is not None else Qt.ArrowCursor)
         self.viewport().update()
 
+    def cancel_gesture(self) -> None:
+        """Abort a stroke or selection in progress (before undo, fills, file changes)."""
+        if self.tool is not None and (self._tool_active or self.tool.busy):
+            self.tool.cancel(self)
+        self._tool_active = False
+
     def _panning(self) -> bool:
         return self._pan_from is not None
 
@@ -262,6 +270,10 @@ class CanvasView(QAbstractScrollArea):
         if event.key() == Qt.Key_Space and not event.isAutoRepeat():
             self._space = True
             self.viewport().setCursor(Qt.OpenHandCursor)
+        elif event.key() == Qt.Key_Backslash:
+            if not event.isAutoRepeat():
+                self._held_mode = self.compare_mode
+                self.set_compare_mode("original")
         elif self.tool is not None and self.tool.key_press(self, event):
             self._tool_active = self.tool.busy
         else:
@@ -271,8 +283,19 @@ class CanvasView(QAbstractScrollArea):
         if event.key() == Qt.Key_Space and not event.isAutoRepeat():
             self._space = False
             self.viewport().setCursor(self.tool.cursor if self.tool else Qt.ArrowCursor)
+        elif event.key() == Qt.Key_Backslash:
+            if not event.isAutoRepeat():
+                self.set_compare_mode(self._held_mode)
         else:
             super().keyReleaseEvent(event)
+
+    def event(self, event) -> bool:
+        # let a busy tool have Esc/Enter/Backspace before window shortcuts see them
+        if event.type() == QEvent.ShortcutOverride and self.tool is not None and self.tool.busy \
+                and event.key() in (Qt.Key_Escape, Qt.Key_Return, Qt.Key_Enter, Qt.Key_Backspace):
+            event.accept()
+            return True
+        return super().event(event)
 
     # ---- painting ------------------------------------------------------------------
     def paintEvent(self, event) -> None:
@@ -281,6 +304,13 @@ class CanvasView(QAbstractScrollArea):
         painter.fillRect(exposed, BACKGROUND)
         if self.display is not None:
             self._paint_image(painter, QRectF(exposed))
+        else:
+            painter.setPen(QColor(150, 150, 156))
+            font = painter.font()
+            font.setPointSizeF(font.pointSizeF() * 1.3)
+            painter.setFont(font)
+            painter.drawText(self.viewport().rect(), Qt.AlignCenter,
+                             "Open a photo (Ctrl+O)\nor drop one here")
         painter.end()
 
     def _paint_image(self, painter: QPainter, exposed: QRectF) -> None:

@@ -1,0 +1,97 @@
+"""Every window action is declared here with its shortcut, so the help dialog lists them all."""
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+import qtawesome as qta
+from PySide6.QtGui import QAction, QKeySequence
+
+# (name, text, shortcut(s), icon, tip, checkable). Shortcut strings use QKeySequence syntax.
+ACTIONS = (
+    ("open", "&Open…", "Ctrl+O", "fa5s.folder-open", "Open a photo", False),
+    ("save", "&Save", "Ctrl+S", "fa5s.save", "Save (asks before overwriting the original)", False),
+    ("save_as", "Save &As…", "Ctrl+Shift+S", None, "Save to a new file", False),
+    ("import_mask", "&Import Mask…", "Ctrl+Shift+I", None, "Load a mask image", False),
+    ("export_mask", "E&xport Mask…", "Ctrl+Shift+E", None, "Save the mask as a PNG", False),
+    ("quit", "&Quit", "Ctrl+Q", None, "Quit", False),
+    ("undo", "&Undo", "Ctrl+Z", "fa5s.undo", "Undo", False),
+    ("redo", "&Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "fa5s.redo", "Redo", False),
+    ("clear_mask", "&Clear Mask", "Ctrl+D", "fa5s.eraser", "Remove the whole mask", False),
+    ("invert_mask", "&Invert Mask", "Ctrl+I", "fa5s.adjust", "Invert the mask", False),
+    ("grow_mask", "&Grow / Shrink Mask…", "Ctrl+G", "fa5s.expand-arrows-alt", "Grow or shrink the mask", False),
+    ("clear_sketch", "Clear S&ketch", "Ctrl+Shift+D", None, "Remove all guide lines", False),
+    ("zoom_in", "Zoom &In", ("Ctrl++", "Ctrl+=", "+"), "fa5s.search-plus", "Zoom in", False),
+    ("zoom_out", "Zoom &Out", ("Ctrl+-", "-"), "fa5s.search-minus", "Zoom out", False),
+    ("zoom_fit", "&Fit to Window", ("Ctrl+0", "0"), "fa5s.compress", "Fit the photo in the window", False),
+    ("zoom_100", "&Actual Pixels (100 %)", ("Ctrl+1", "1"), None, "One image pixel per screen pixel", False),
+    ("show_mask", "Show &Mask", "M", "fa5s.eye", "Show or hide the mask overlay", True),
+    ("show_sketch", "Show S&ketch", "K", None, "Show or hide the sketch layer", True),
+    ("compare", "Compare with &Original", "C", "fa5s.image", "Toggle the original (before fills)", True),
+    ("split", "S&plit Before/After", "Shift+C", "fa5s.columns", "Original on the left, result on the right", True),
+    ("tool_brush", "&Brush", "B", "fa5s.paint-brush", "Paint the mask (hole)", True),
+    ("tool_eraser", "&Eraser", "E", "fa5s.eraser", "Erase the mask", True),
+    ("tool_lasso", "&Lasso", "L", "fa5s.draw-polygon", "Freehand lasso (Alt or Ctrl: subtract)", True),
+    ("tool_polygon", "&Polygon Lasso", "P", "fa5s.vector-square", "Click points, double-click or Enter to close (Alt or Ctrl: subtract)", True),
+    ("tool_rect", "&Rectangle", "R", "fa5.square", "Rectangle selection (Alt or Ctrl: subtract)", True),
+    ("tool_sketch", "S&ketch Pen", "S", "fa5s.pen", "Draw guide lines", True),
+    ("tool_sketch_eraser", "Sketch Eraser", "Shift+S", "fa5s.pen-fancy", "Erase guide lines", True),
+    ("brush_smaller", "Smaller Brush", "[", None, "Make the brush smaller", False),
+    ("brush_bigger", "Bigger Brush", "]", None, "Make the brush bigger", False),
+    ("run", "&Run Fill", ("Ctrl+Return", "Ctrl+Enter"), "fa5s.magic", "Fill the masked area", False),
+    ("cancel", "&Cancel Fill", "Esc", "fa5s.stop", "Stop the running fill", False),
+    ("help", "&Keyboard Shortcuts", ("F1", "?"), "fa5s.keyboard", "List every shortcut", False),
+    ("about", "&About", None, "fa5s.info-circle", "About Inpaint Studio", False),
+)
+
+HOLD_COMPARE_KEY = "\\"  # hold to see the original
+
+
+def icon(name: Optional[str]):
+    from PySide6.QtGui import QIcon
+
+    if not name:
+        return QIcon()
+    try:
+        return qta.icon(name, color="#d8d8dc", color_disabled="#6a6a70")
+    except Exception:  # unknown icon name in an older qtawesome: no icon, not a crash
+        return QIcon()
+
+
+def new_action(parent, text: str, shortcut=None, icon_name: Optional[str] = None, tip: str = "",
+               checkable: bool = False, slot: Optional[Callable] = None) -> QAction:
+    """One QAction with its shortcut(s), icon and tooltip."""
+    action = QAction(icon(icon_name), text, parent)
+    if shortcut:
+        keys = (shortcut,) if isinstance(shortcut, str) else shortcut
+        action.setShortcuts([QKeySequence(k) for k in keys])
+        tip = f"{tip}  ({keys[0]})" if tip else keys[0]
+    action.setToolTip(tip)
+    action.setStatusTip(tip)
+    action.setCheckable(checkable)
+    if slot is not None:
+        action.triggered.connect(slot)
+    return action
+
+
+def build_actions(parent) -> dict[str, QAction]:
+    return {name: new_action(parent, text, keys, icon_name, tip, checkable)
+            for name, text, keys, icon_name, tip, checkable in ACTIONS}
+
+
+def shortcut_table() -> list[tuple[str, str]]:
+    """(action, keys) rows for the help dialog, plus mouse gestures."""
+    rows = []
+    for _, text, keys, _, _, _ in ACTIONS:
+        if keys:
+            keys = (keys,) if isinstance(keys, str) else keys
+            rows.append((text.replace("&", "").rstrip("…"), ", ".join(keys)))
+    rows += [
+        ("Hold to see the original", HOLD_COMPARE_KEY),
+        ("Pan", "Space + drag, middle button, scroll bars"),
+        ("Zoom around the cursor", "Mouse wheel"),
+        ("Scroll", "Ctrl + wheel (vertical), Shift + wheel (horizontal)"),
+        ("Subtract with lasso/polygon/rectangle", "Hold Alt or Ctrl while starting"),
+        ("Finish polygon lasso", "Double-click or Enter (Backspace removes a point)"),
+        ("Abort a stroke or polygon", "Right button or Esc"),
+    ]
+    return rows

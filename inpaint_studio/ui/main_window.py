@@ -1,0 +1,642 @@
+"""The editor window: canvas, tools, panels, files, fills.
+
+Saving policy (what a careful photographer expects): Save never silently replaces the
+file that was opened. The first Save of an opened photo asks "Overwrite original?"
+(Overwrite / Save As… / Cancel, Save As… being the default); once answered Overwrite,
+later Saves of that photo go straight to it. A file written by Save As belongs to the
+session, so Save writes to it without asking. JPEG quality is asked once per photo, on
+its first JPEG save. Every write goes through a temp file and a rename (core.imageio).
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QActionGroup, QColor
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
+                               QProgressBar, QSlider, QSpinBox, QToolBar)
+
+from inpaint_studio.commands.edits import ApplyFill, MaskOp
+from inpaint_studio.commands.history import History
+from inpaint_studio.core import imageio
+from inpaint_studio.core.document import Document
+from inpaint_studio.core.errors import UserError
+from inpaint_studio.core.settings import Settings
+from inpaint_studio.core.types import BBox
+from inpaint_studio.engines import registry
+from inpaint_studio.ui.actions import build_actions
+from inpaint_studio.ui.canvas.view import CanvasView
+from inpaint_studio.ui.dialogs import dialogs
+from inpaint_studio.ui.panels.engine_panel import EnginePanel
+from inpaint_studio.ui.panels.history_panel import HistoryPanel
+from inpaint_studio.ui.panels.layers_panel import LayersPanel
+from inpaint_studio.ui.tools.brush import BrushSettings, BrushTool
+from inpaint_studio.ui.tools.selection import LassoTool, PolygonTool, RectTool
+from inpaint_studio.workers.engine_service import EngineService, FillJob
+
+IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.bmp);;All files (*)"
+MASK_FILTER = "Masks (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp);;All files (*)"
+MAX_RECENT = 10
+
+
+def load_document_parts(path) -> tuple[np.ndarray, "imageio.Picture"]:
+    """Read a photo; the pixels come back writeable (the document edits them in place)."""
+    picture = imageio.load_image(path)
+    return np.require(picture.pixels, requirements=["C", "W"]), picture
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: Optional[QSettings] = None, service: Optional[EngineService] = None,
+                 document: Optional[Document] = None) -> None:
+        super().__init__()
+        self.qsettings = settings if settings is not None else QSettings()
+        self.prefs = Settings.from_json(self.qsettings.value("settings", "{}"))
+        self.service = service if service is not None else EngineService(self)
+        self._owns_service = service is None
+        self.document: Optional[Document] = None
+        self.history: Optional[History] = None
+        self.original: Optional[np.ndarray] = None  # pixels before the first fill
+        self._overwrite_ok = False  # Save may replace the opened file
+        self._jpeg_quality: Optional[int] = None
+        self._job: Optional[FillJob] = None
+
+        self.setWindowTitle("Inpaint Studio")
+        self.setAcceptDrops(True)
+        self.canvas = CanvasView(self)
+        self.setCentralWidget(self.canvas)
+        colour = self.prefs.overlay.color
+        self.canvas.mask_overlay.color = QColor(*colour[:3])
+        self.canvas.mask_overlay.opacity = self.prefs.overlay.opacity
+
+        self.actions = build_actions(self)
+        self.brush = BrushSettings(size=float(self.prefs.brush.size), hardness=self.prefs.brush.hardness)
+        self.pen = BrushSettings(size=4.0, hardness=1.0)
+        self.tools = {
+            "tool_brush": BrushTool(self, self.brush, "brush", True),
+            "tool_eraser": BrushTool(self, self.brush, "eraser", False),
+            "tool_lasso": LassoTool(self),
+            "tool_polygon": PolygonTool(self),
+            "tool_rect": RectTool(self),
+            "tool_sketch": BrushTool(self, self.pen, "sketch pen", True, sketch=True),
+            "tool_sketch_eraser": BrushTool(self, self.pen, "sketch eraser", False, sketch=True),
+        }
+        self._build_panels()
+        self._build_menus_and_toolbars()
+        self._build_status_bar()
+        self._connect()
+        self.select_tool("tool_brush")
+        self._restore_window()
+        if document is not None:
+            self._attach(document)
+        self._update_actions()
+
+    # ---- construction ------------------------------------------------------------------
+    def _build_panels(self) -> None:
+        self.engine_panel = EnginePanel()
+        self.engine_panel.set_engine(self.prefs.engine.name)
+        self.engine_panel.device_combo.setCurrentIndex(max(0, self.engine_panel.device_combo.findData(
+            self.prefs.engine.device)))
+        self.engine_panel.hires_combo.setCurrentIndex(max(0, self.engine_panel.hires_combo.findData(
+            self.prefs.hires.mode)))
+        if self.engine_panel.engine == self.prefs.engine.name:
+            self.engine_panel.set_params(self.prefs.engine.params)
+        self.layers_panel = LayersPanel({"mask": self.canvas.mask_overlay, "sketch": self.canvas.sketch_overlay})
+        self.history_panel = HistoryPanel()
+        self.history_panel.before_jump = self.canvas.cancel_gesture
+        for title, widget, name in (("Fill", self.engine_panel, "engine_dock"),
+                                    ("Layers", self.layers_panel, "layers_dock"),
+                                    ("History", self.history_panel, "history_dock")):
+            dock = QDockWidget(title, self)
+            dock.setObjectName(name)
+            dock.setWidget(widget)
+            dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
+                             | QDockWidget.DockWidgetClosable)
+            self.addDockWidget(Qt.RightDockWidgetArea, dock)
+            setattr(self, name, dock)
+
+    def _build_menus_and_toolbars(self) -> None:
+        a = self.actions
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(a["open"])
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        file_menu.addSeparator()
+        for name in ("save", "save_as"):
+            file_menu.addAction(a[name])
+        file_menu.addSeparator()
+        for name in ("import_mask", "export_mask"):
+            file_menu.addAction(a[name])
+        file_menu.addSeparator()
+        file_menu.addAction(a["quit"])
+        edit = bar.addMenu("&Edit")
+        for name in ("undo", "redo", None, "clear_mask", "invert_mask", "grow_mask", None, "clear_sketch"):
+            edit.addSeparator() if name is None else edit.addAction(a[name])
+        view = bar.addMenu("&View")
+        for name in ("zoom_in", "zoom_out", "zoom_fit", "zoom_100", None, "show_mask", "show_sketch",
+                     None, "compare", "split"):
+            view.addSeparator() if name is None else view.addAction(a[name])
+        view.addSeparator()
+        for dock in (self.engine_dock, self.layers_dock, self.history_dock):
+            view.addAction(dock.toggleViewAction())
+        tools = bar.addMenu("&Tools")
+        self.tool_group = QActionGroup(self)
+        for name in self.tools:
+            self.tool_group.addAction(a[name])
+            tools.addAction(a[name])
+        tools.addSeparator()
+        tools.addAction(a["brush_smaller"])
+        tools.addAction(a["brush_bigger"])
+        fill = bar.addMenu("F&ill")
+        fill.addAction(a["run"])
+        fill.addAction(a["cancel"])
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(a["help"])
+        help_menu.addAction(a["about"])
+
+        top = QToolBar("Main", self)
+        top.setObjectName("main_toolbar")
+        top.setMovable(False)
+        for name in ("open", "save", None, "undo", "redo", None, "zoom_fit", "zoom_in", "zoom_out",
+                     None, "compare", "split", None, "clear_mask", "invert_mask", "grow_mask"):
+            top.addSeparator() if name is None else top.addAction(a[name])
+        top.addSeparator()
+        top.addWidget(QLabel(" Size "))
+        self.size_spin = QSpinBox()
+        self.size_spin.setRange(1, 2000)
+        self.size_spin.setSuffix(" px")
+        self.size_spin.setToolTip("Brush diameter in image pixels ([ and ])")
+        top.addWidget(self.size_spin)
+        top.addWidget(QLabel("  Hardness "))
+        self.hardness_slider = QSlider(Qt.Horizontal)
+        self.hardness_slider.setRange(0, 100)
+        self.hardness_slider.setFixedWidth(110)
+        self.hardness_slider.setToolTip("Brush hardness: softer brushes paint a smaller hard core")
+        top.addWidget(self.hardness_slider)
+        top.addSeparator()
+        top.addAction(a["run"])
+        self.addToolBar(Qt.TopToolBarArea, top)
+
+        side = QToolBar("Tools", self)
+        side.setObjectName("tools_toolbar")
+        side.setMovable(False)
+        for name in self.tools:
+            side.addAction(a[name])
+        self.addToolBar(Qt.LeftToolBarArea, side)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.fill_progress = QProgressBar()
+        self.fill_progress.setRange(0, 1000)
+        self.fill_progress.setFixedWidth(140)
+        self.fill_progress.setTextVisible(False)
+        self.fill_progress.hide()
+        self.cursor_label = QLabel()
+        self.size_label = QLabel()
+        self.zoom_label = QLabel()
+        for widget in (self.fill_progress, self.cursor_label, self.size_label, self.zoom_label):
+            bar.addPermanentWidget(widget)
+        bar.showMessage("Open a photo to begin (Ctrl+O), or drop one on the window.")
+
+    def _connect(self) -> None:
+        a = self.actions
+        slots = {
+            "open": self.open_dialog, "save": self.save, "save_as": self.save_as,
+            "import_mask": self.import_mask, "export_mask": self.export_mask, "quit": self.close,
+            "undo": self.undo, "redo": self.redo,
+            "clear_mask": lambda: self.mask_op("clear"), "invert_mask": lambda: self.mask_op("invert"),
+            "grow_mask": self.grow_dialog, "clear_sketch": lambda: self.mask_op("clear", layer="sketch"),
+            "zoom_in": self.canvas.zoom_in, "zoom_out": self.canvas.zoom_out,
+            "zoom_fit": self.canvas.zoom_fit, "zoom_100": lambda: self.canvas.set_zoom(1.0),
+            "brush_smaller": lambda: self.step_brush(False), "brush_bigger": lambda: self.step_brush(True),
+            "run": self.run_fill, "cancel": self.cancel_fill,
+            "help": self.show_help, "about": lambda: dialogs.show_about(self),
+        }
+        for name, slot in slots.items():
+            a[name].triggered.connect(slot)
+        for name in self.tools:
+            a[name].triggered.connect(lambda _=False, n=name: self.select_tool(n))
+        a["show_mask"].setChecked(True)
+        a["show_sketch"].setChecked(True)
+        a["show_mask"].toggled.connect(lambda on: self.layers_panel.set_visible("mask", on))
+        a["show_sketch"].toggled.connect(lambda on: self.layers_panel.set_visible("sketch", on))
+        self.layers_panel.checks["mask"].toggled.connect(a["show_mask"].setChecked)
+        self.layers_panel.checks["sketch"].toggled.connect(a["show_sketch"].setChecked)
+        self.layers_panel.changed.connect(self.canvas.viewport().update)
+        a["compare"].toggled.connect(self._compare_toggled)
+        a["split"].toggled.connect(self._compare_toggled)
+        self.size_spin.valueChanged.connect(self._size_edited)
+        self.hardness_slider.valueChanged.connect(self._hardness_edited)
+        self.engine_panel.run_requested.connect(self.run_fill)
+        self.engine_panel.cancel_requested.connect(self.cancel_fill)
+        self.canvas.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
+        self.canvas.cursor_moved.connect(self._cursor_moved)
+        self.service.progress.connect(self._fill_progress)
+        self.service.finished.connect(self._fill_finished)
+        self.service.failed.connect(self._fill_failed)
+        self.service.cancelled.connect(self._fill_cancelled)
+        self._refresh_recent()
+
+    # ---- document ----------------------------------------------------------------------
+    def _attach(self, document: Document) -> None:
+        """First document: listen to it for the window's lifetime (later photos replace it)."""
+        self.document = document
+        self.history = History(document)
+        document.listen(self._layer_changed)
+        document.listen_replaced(self._document_replaced)
+        self.history.listen(self._update_actions)
+        self.history_panel.set_history(self.history)
+        self._document_replaced()
+
+    def _document_replaced(self) -> None:
+        doc = self.document
+        self.original = None
+        self._overwrite_ok = False
+        self._jpeg_quality = None
+        self.canvas.set_layers(doc.image, doc.mask, doc.sketch)
+        depth = "16-bit" if doc.image.dtype == np.uint16 else "8-bit"
+        kind = "RGBA" if doc.image.shape[2] == 4 else "RGB"
+        self.size_label.setText(f"{doc.width} × {doc.height} px · {depth} {kind}")
+        self._update_actions()
+
+    def _layer_changed(self, layer: str, box: BBox) -> None:
+        if layer == "image":
+            self.canvas.image_changed(box)
+        elif layer == "mask":
+            self.canvas.mask_changed(box)
+        else:
+            self.canvas.sketch_changed(box)
+
+    def open_path(self, path) -> bool:
+        """Load a photo (asks about unsaved changes first). False if not opened."""
+        if not self.maybe_save():
+            return False
+        try:
+            pixels, picture = load_document_parts(path)
+        except UserError as error:
+            QMessageBox.warning(self, "Cannot open photo", str(error))
+            return False
+        self.cancel_fill()
+        self.canvas.cancel_gesture()
+        if self.document is None:
+            self._attach(Document(pixels, picture=picture, path=path))
+        else:
+            self.document.replace(pixels, picture=picture, path=path)
+        self._add_recent(str(Path(path).resolve()))
+        self.statusBar().showMessage(f"Opened {Path(path).name}", 4000)
+        return True
+
+    def open_dialog(self) -> None:
+        start = str(self.document.path.parent) if self.document and self.document.path else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Open photo", start, IMAGE_FILTER)
+        if path:
+            self.open_path(path)
+
+    def save(self) -> bool:
+        doc = self.document
+        if doc is None:
+            return False
+        if doc.path is None:
+            return self.save_as()
+        if not self._overwrite_ok:
+            choice = dialogs.ask_overwrite_original(self, doc.path.name)
+            if choice == "save_as":
+                return self.save_as()
+            if choice != "overwrite":
+                return False
+        return self._write(doc.path)
+
+    def save_as(self) -> bool:
+        doc = self.document
+        if doc is None:
+            return False
+        suggestion = ""
+        if doc.path is not None:
+            suggestion = str(doc.path.with_name(f"{doc.path.stem}-edited{doc.path.suffix}"))
+        path, _ = QFileDialog.getSaveFileName(self, "Save photo as", suggestion, IMAGE_FILTER)
+        if not path:
+            return False
+        if not Path(path).suffix:
+            path += doc.path.suffix if doc.path is not None else ".png"
+        if self._write(Path(path)):
+            doc.path = Path(path)
+            self._overwrite_ok = True  # our own file now
+            self._add_recent(str(Path(path).resolve()))
+            self._update_title()
+            return True
+        return False
+
+    def _write(self, path: Path) -> bool:
+        doc = self.document
+        quality = None
+        if path.suffix.lower() in (".jpg", ".jpeg", ".jpe"):
+            if self._jpeg_quality is None:
+                self._jpeg_quality = dialogs.ask_jpeg_quality(self)
+                if self._jpeg_quality is None:
+                    return False
+            quality = self._jpeg_quality
+        try:
+            imageio.save_image(path, doc.image, like=doc.picture, quality=quality)
+        except UserError as error:
+            QMessageBox.warning(self, "Cannot save", str(error))
+            return False
+        except OSError as error:
+            QMessageBox.warning(self, "Cannot save", f"{path}: {error.strerror or error}")
+            return False
+        if path == doc.path:
+            self._overwrite_ok = True
+        self.history.set_clean()
+        self.statusBar().showMessage(f"Saved {path.name}", 4000)
+        return True
+
+    def maybe_save(self) -> bool:
+        """Ask about unsaved changes. True if it is fine to go on."""
+        if self.document is None or not self.document.modified:
+            return True
+        name = self.document.path.name if self.document.path else "this photo"
+        answer = dialogs.ask_unsaved(self, name)
+        if answer == "save":
+            return self.save()
+        return answer == "discard"
+
+    def import_mask(self) -> None:
+        doc = self.document
+        if doc is None:
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Import mask", "", MASK_FILTER)
+        if not path:
+            return
+        try:
+            mask = imageio.load_mask(path, (doc.width, doc.height))
+            self.canvas.cancel_gesture()
+            self.history.push(MaskOp.apply(doc, "import", mask=mask))
+        except UserError as error:
+            QMessageBox.warning(self, "Cannot import mask", str(error))
+
+    def export_mask(self) -> None:
+        doc = self.document
+        if doc is None:
+            return
+        suggestion = str(doc.path.with_name(f"{doc.path.stem}-mask.png")) if doc.path else "mask.png"
+        path, _ = QFileDialog.getSaveFileName(self, "Export mask", suggestion, "PNG (*.png)")
+        if not path:
+            return
+        if not Path(path).suffix:
+            path += ".png"
+        try:
+            imageio.save_mask(path, doc.mask)
+            self.statusBar().showMessage(f"Mask saved to {Path(path).name}", 4000)
+        except UserError as error:
+            QMessageBox.warning(self, "Cannot export mask", str(error))
+
+    # ---- recent files ------------------------------------------------------------------
+    def recent_files(self) -> list[str]:
+        value = self.qsettings.value("recent", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])]
+
+    def _add_recent(self, path: str) -> None:
+        recent = [path] + [p for p in self.recent_files() if p != path]
+        self.qsettings.setValue("recent", recent[:MAX_RECENT])
+        self._refresh_recent()
+
+    def _refresh_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = self.recent_files()
+        for index, path in enumerate(recent):
+            action = self.recent_menu.addAction(f"&{(index + 1) % 10} {Path(path).name}")
+            action.setToolTip(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_path(p))
+        self.recent_menu.setEnabled(bool(recent))
+
+    # ---- drag and drop -----------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        urls = event.mimeData().urls()
+        if urls and urls[0].isLocalFile():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        urls = event.mimeData().urls()
+        if urls and urls[0].isLocalFile():
+            event.acceptProposedAction()
+            QTimer.singleShot(0, lambda p=urls[0].toLocalFile(): self.open_path(p))
+
+    # ---- editing -----------------------------------------------------------------------
+    def select_tool(self, name: str) -> None:
+        self.actions[name].setChecked(True)
+        tool = self.tools[name]
+        self.canvas.set_tool(tool)
+        settings = getattr(tool, "settings", None)
+        self.size_spin.setEnabled(settings is not None)
+        self.hardness_slider.setEnabled(settings is not None)
+        self._show_brush(settings)
+
+    def _show_brush(self, settings: Optional[BrushSettings]) -> None:
+        if settings is None:
+            return
+        for widget in (self.size_spin, self.hardness_slider):
+            widget.blockSignals(True)
+        self.size_spin.setValue(round(settings.size))
+        self.hardness_slider.setValue(round(settings.hardness * 100))
+        for widget in (self.size_spin, self.hardness_slider):
+            widget.blockSignals(False)
+
+    def _current_brush(self) -> Optional[BrushSettings]:
+        return getattr(self.canvas.tool, "settings", None)
+
+    def step_brush(self, bigger: bool) -> None:
+        settings = self._current_brush()
+        if settings is not None:
+            settings.step(bigger)
+            self._show_brush(settings)
+            self.canvas.viewport().update()
+
+    def _size_edited(self, value: int) -> None:
+        settings = self._current_brush()
+        if settings is not None:
+            settings.size = float(value)
+            self.canvas.viewport().update()
+
+    def _hardness_edited(self, value: int) -> None:
+        settings = self._current_brush()
+        if settings is not None:
+            settings.hardness = value / 100
+            self.canvas.viewport().update()
+
+    def undo(self) -> None:
+        if self.history is not None:
+            self.canvas.cancel_gesture()
+            self.history.undo()
+
+    def redo(self) -> None:
+        if self.history is not None:
+            self.canvas.cancel_gesture()
+            self.history.redo()
+
+    def mask_op(self, op: str, n: int = 0, layer: str = "mask") -> None:
+        if self.document is None:
+            return
+        self.canvas.cancel_gesture()
+        self.history.push(MaskOp.apply(self.document, op, n, layer=layer))
+
+    def grow_dialog(self) -> None:
+        if self.document is None:
+            return
+        n = dialogs.ask_grow(self)
+        if n:
+            self.mask_op("grow" if n > 0 else "shrink", abs(n))
+
+    def _compare_toggled(self, _on: bool = False) -> None:
+        sender = self.sender()
+        if sender is self.actions["compare"] and self.actions["compare"].isChecked():
+            self.actions["split"].setChecked(False)
+        elif sender is self.actions["split"] and self.actions["split"].isChecked():
+            self.actions["compare"].setChecked(False)
+        mode = "original" if self.actions["compare"].isChecked() else \
+            "split" if self.actions["split"].isChecked() else "off"
+        self.canvas.set_original(self.original)
+        self.canvas.set_compare_mode(mode)
+
+    def show_help(self) -> None:
+        dialogs.HelpDialog(self).exec()
+
+    # ---- fill --------------------------------------------------------------------------
+    def run_fill(self) -> None:
+        doc = self.document
+        if doc is None:
+            self.statusBar().showMessage("Open a photo first.", 4000)
+            return
+        if self.service.busy:
+            return
+        if not doc.mask.any():
+            self.engine_panel.set_status("Paint a mask over what should go, then Fill.")
+            self.statusBar().showMessage("The mask is empty: paint over what should go first.", 4000)
+            return
+        self.canvas.cancel_gesture()
+        name = self.engine_panel.engine
+        info = registry.get_info(name)
+        job = FillJob.snapshot(name, doc.image, doc.mask, doc.sketch if info.uses_sketch else None,
+                               device=self.engine_panel.device, params=self.engine_panel.params(),
+                               hires=self.engine_panel.hires)
+        self._job = job
+        self.engine_panel.set_busy(True)
+        self.fill_progress.setValue(0)
+        self.fill_progress.show()
+        self.statusBar().showMessage(f"Filling with {info.title}…")
+        self.service.submit(job)
+        self._update_actions()
+
+    def cancel_fill(self) -> None:
+        if self.service.busy:
+            self.statusBar().showMessage("Cancelling…")
+            self.service.cancel()
+        else:
+            self.canvas.cancel_gesture()
+
+    def _end_fill(self, message: str) -> None:
+        self._job = None
+        self.engine_panel.set_busy(False)
+        self.engine_panel.set_status(message)
+        self.fill_progress.hide()
+        self.statusBar().showMessage(message, 6000)
+        self._update_actions()
+
+    def _fill_progress(self, job_id: int, fraction: float, message: str) -> None:
+        self.engine_panel.set_progress(fraction, message)
+        self.fill_progress.setValue(int(max(0.0, min(1.0, fraction)) * 1000))
+
+    def _fill_finished(self, job_id: int, result) -> None:
+        job, doc = self._job, self.document
+        if job is None or job.job_id != job_id:
+            return
+        box = result.bbox
+        if not box.empty and not np.array_equal(doc.image[box.slices], job.image[box.slices]):
+            self._end_fill("The photo changed during the fill; run it again.")
+            return
+        if self.original is None:
+            self.original = doc.image.copy()
+            self.canvas.set_original(self.original)
+        self.canvas.cancel_gesture()
+        title = registry.get_info(job.engine).title
+        self.history.push(ApplyFill.apply(doc, result.image, box, engine=title, used_mask=job.hole,
+                                          clear_sketch=job.sketch is not None))
+        self._end_fill("Fill done. Hold \\ to compare with the original.")
+
+    def _fill_failed(self, job_id: int, message: str) -> None:
+        self._end_fill("Fill failed.")
+        QMessageBox.warning(self, "Fill failed", message)
+
+    def _fill_cancelled(self, job_id: int) -> None:
+        self._end_fill("Fill cancelled; nothing changed.")
+
+    # ---- state -------------------------------------------------------------------------
+    def _update_actions(self) -> None:
+        a, have = self.actions, self.document is not None
+        history = self.history
+        a["undo"].setEnabled(bool(history and history.can_undo))
+        a["redo"].setEnabled(bool(history and history.can_redo))
+        a["undo"].setText(f"&Undo {history.undo_text}" if history and history.can_undo else "&Undo")
+        a["redo"].setText(f"&Redo {history.redo_text}" if history and history.can_redo else "&Redo")
+        for name in ("save", "save_as", "import_mask", "export_mask", "clear_mask", "invert_mask",
+                     "grow_mask", "clear_sketch", "zoom_in", "zoom_out", "zoom_fit", "zoom_100",
+                     "compare", "split"):
+            a[name].setEnabled(have)
+        a["run"].setEnabled(have and not self.service.busy)
+        a["cancel"].setEnabled(self.service.busy)
+        self._update_title()
+
+    def _update_title(self) -> None:
+        doc = self.document
+        name = doc.path.name if doc is not None and doc.path is not None else "Untitled" if doc else ""
+        self.setWindowTitle(f"{name}[*] — Inpaint Studio" if name else "Inpaint Studio")
+        self.setWindowModified(bool(doc is not None and doc.modified))
+
+    def _cursor_moved(self, pos) -> None:
+        self.cursor_label.setText(f"x {pos[0]}, y {pos[1]}" if pos is not None else "")
+
+    # ---- settings and closing ----------------------------------------------------------
+    def _restore_window(self) -> None:
+        geometry = self.qsettings.value("geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 900)
+        state = self.qsettings.value("window_state")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+
+    def save_settings(self) -> None:
+        from inpaint_studio.core import settings as core_settings
+
+        panel = self.engine_panel
+        overlay = self.canvas.mask_overlay
+        prefs = dataclasses.replace(
+            self.prefs,
+            brush=core_settings.BrushSettings(size=int(self.brush.size), hardness=self.brush.hardness),
+            engine=core_settings.EngineSettings(name=panel.engine or self.prefs.engine.name,
+                                                device=panel.device, params=panel.params()),
+            hires=dataclasses.replace(self.prefs.hires, mode=panel.hires),
+            overlay=core_settings.OverlaySettings(
+                color=(overlay.color.red(), overlay.color.green(), overlay.color.blue(), 255),
+                opacity=overlay.opacity),
+        )
+        self.prefs = prefs
+        self.qsettings.setValue("settings", prefs.to_json())
+        self.qsettings.setValue("geometry", self.saveGeometry())
+        self.qsettings.setValue("window_state", self.saveState())
+        self.qsettings.sync()
+
+    def closeEvent(self, event) -> None:
+        self.canvas.cancel_gesture()
+        if not self.maybe_save():
+            event.ignore()
+            return
+        self.save_settings()
+        if self._owns_service:
+            self.service.shutdown()
+        elif self.service.busy:
+            self.service.cancel()
+        event.accept()

@@ -1,0 +1,84 @@
+"""Drive the editor and save screenshots: photo, painted mask, finished fill.
+
+Run under a display, e.g. ``xvfb-run -s "-screen 0 1600x1000x24" python scripts/screenshot.py /tmp/shots``.
+Uses skimage's astronaut photo. Engine: patchmatch (or the one named by --engine).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out", nargs="?", default="/tmp/inpaint-shots")
+    parser.add_argument("--engine", default="patchmatch")
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    from PIL import Image
+    from skimage import data
+
+    photo = Path(tempfile.mkdtemp()) / "astronaut.png"
+    Image.fromarray(data.astronaut()).save(photo)
+
+    from PySide6.QtCore import QEventLoop, QPointF, QSettings, QTimer
+
+    from inpaint_studio.app import make_application
+    from inpaint_studio.commands.edits import MaskStroke, SketchStroke
+    from inpaint_studio.ui.main_window import MainWindow
+
+    app = make_application()
+    settings = QSettings(str(out / "settings.ini"), QSettings.IniFormat)
+    window = MainWindow(settings=settings)
+    window.resize(1500, 950)
+    window.show()
+
+    def settle(ms: int = 150) -> None:
+        loop = QEventLoop()
+        QTimer.singleShot(ms, loop.quit)
+        loop.exec()
+
+    def shot(name: str) -> None:
+        settle()
+        window.grab().save(str(out / name))
+        print("saved", out / name)
+
+    shot("0-empty.png")
+    window.open_path(photo)
+    shot("1-photo.png")
+    doc = window.document
+    stroke = MaskStroke.begin(doc, radius=14)  # paint the flag patch / rocket on the left
+    points = [(40, 60 + i * 8) for i in range(30)] + [(70, 300 - i * 8) for i in range(30)]
+    for p0, p1 in zip(points[:-1], points[1:]):
+        stroke.add_segment(p0, p1)
+    window.history.push(stroke.end())
+    window.canvas.tool.hover(window.canvas, QPointF(300, 300))
+    shot("2-mask.png")
+    done = QEventLoop()
+    for signal in (window.service.finished, window.service.failed, window.service.cancelled):
+        signal.connect(lambda *a: QTimer.singleShot(50, done.quit))
+    window.engine_panel.set_engine(args.engine)
+    window.run_fill()
+    settle(300)
+    shot("3-running.png")
+    if window.service.busy:
+        done.exec()
+    shot("4-filled.png")
+    window.actions["split"].setChecked(True)
+    shot("5-split.png")
+    window.actions["split"].setChecked(False)
+    window.canvas.set_zoom(4.0, QPointF(200, 300))
+    shot("6-zoom400.png")
+    window.history.set_clean()
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
