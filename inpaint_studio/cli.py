@@ -1,10 +1,421 @@
-"""Headless command line. Never imports Qt (the `edit` command imports the GUI lazily)."""
+"""Headless command line. Never imports Qt (the `edit` command imports the GUI lazily).
+
+One small ``add_<command>(subparsers)`` per command registers its parser and sets
+``func``; add a new command by writing one and listing it in ``COMMANDS``. A command
+function takes the parsed args and returns an exit code. Errors: UserError -> exit 2
+(bad usage or input), ``Failed`` -> its own code (1 for runtime failures).
+"""
 from __future__ import annotations
 
+import argparse
+import contextlib
 import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from inpaint_studio.core.errors import Cancelled, UserError
+
+PROG = "inpaint-studio"
 
 
-def main(argv: list[str] | None = None) -> int:
+def image_suffixes() -> set[str]:
+    from inpaint_studio.core.imageio import EXTENSIONS
+
+    return set(EXTENSIONS)
+
+
+class Failed(Exception):
+    """A one-line error with its exit code (1: runtime failure, 2: usage/input)."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@contextlib.contextmanager
+def runtime_step():
+    """Report UserErrors raised inside as runtime failures (exit 1), not input errors."""
+    try:
+        yield
+    except UserError as exc:
+        raise Failed(str(exc), 1) from exc
+
+
+def error(message: str) -> None:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+
+
+def warn(message: str) -> None:
+    print(f"{PROG}: warning: {message}", file=sys.stderr)
+
+
+class ProgressBar:
+    """Plain-text progress on stderr: ``[#####     ]  12/40 name.jpg``, redrawn with \\r."""
+
+    def __init__(self, total: int, width: int = 24, stream=None) -> None:
+        self.total, self.width = total, width
+        self.stream = stream if stream is not None else sys.stderr
+        self._last = ""
+
+    def update(self, done: float, label: str = "") -> None:
+        fraction = min(max(done / self.total, 0.0), 1.0) if self.total else 1.0
+        filled = int(round(fraction * self.width))
+        count = f"{int(done)}/{self.total}" if self.total > 1 else f"{int(fraction * 100):3d}%"
+        line = f"[{'#' * filled}{' ' * (self.width - filled)}] {count} {label}".rstrip()
+        if line != self._last:
+            pad = " " * max(0, len(self._last) - len(line))
+            self.stream.write("\r" + line + pad)
+            self.stream.flush()
+            self._last = line
+
+    def finish(self) -> None:
+        """End the bar's line so the next message starts on a fresh one."""
+        if self._last:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._last = ""
+
+
+# ---- edit ------------------------------------------------------------------------------
+
+def add_edit(sub) -> None:
+    p = sub.add_parser("edit", help="open the editor (the default command)",
+                       description="Open the editor, optionally with a photo.")
+    p.add_argument("photo", nargs="?", help="photo to open")
+    p.set_defaults(func=cmd_edit)
+
+
+def cmd_edit(args) -> int:
+    if args.photo and not Path(args.photo).is_file():
+        raise UserError(f"no such file: {args.photo}")
+    try:
+        from inpaint_studio.app import run
+    except ImportError as exc:
+        raise Failed(f"the editor cannot start: {exc}") from exc
+    return int(run(args.photo) or 0)
+
+
+# ---- engines ---------------------------------------------------------------------------
+
+def add_engines(sub) -> None:
+    p = sub.add_parser("engines", help="list fill engines and whether each is ready",
+                       description="List fill engines and whether each can run here.")
+    p.set_defaults(func=cmd_engines)
+
+
+def cmd_engines(args) -> int:
+    from inpaint_studio.engines import registry
+
+    names = registry.engine_names()
+    width = max(len(n) for n in names)
+    titles = max(len(registry.get_info(n).title) for n in names)
+    for name in names:
+        info, state = registry.get_info(name), registry.readiness(name)
+        status = "ready" if state.ready else f"not ready: {state.reason}"
+        default = " (default)" if name == registry.DEFAULT_ENGINE else ""
+        print(f"{name:<{width}}  {info.title:<{titles}}  {status}{default}")
+    return 0
+
+
+# ---- fill ------------------------------------------------------------------------------
+
+def add_fill(sub) -> None:
+    from inpaint_studio.engines.device import DEVICE_CHOICES
+    from inpaint_studio.engines.registry import DEFAULT_ENGINE
+
+    p = sub.add_parser(
+        "fill", help="fill the masked part of a photo (or a folder of photos)",
+        description="Fill the white part of MASK in IMAGE and write OUT. With a folder as "
+                    "IMAGE, --mask is a folder of masks matched by file stem (or one mask "
+                    "for all) and -o is an output folder.")
+    p.add_argument("image", metavar="IMAGE", help="photo, or a folder of photos")
+    p.add_argument("--mask", required=True, help="mask (white = fill), or a folder of masks")
+    p.add_argument("--sketch", help="guide-line layer (white = line), or a folder of them")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="output file, or output folder for a batch")
+    p.add_argument("--engine", default=DEFAULT_ENGINE, help=f"engine name (default {DEFAULT_ENGINE})")
+    p.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
+    p.add_argument("--seed", type=int, help="random seed (engines with a seed parameter)")
+    p.add_argument("--feather", type=int, default=0, metavar="N",
+                   help="blend the fill over N pixels around the hole (default 0)")
+    p.add_argument("--hires", default="auto", choices=("auto", "on", "off"),
+                   help="coarse-to-fine for large photos (default auto: above 2 MP)")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="engine parameter, repeatable (see the engine's parameters)")
+    p.add_argument("--overwrite", action="store_true", help="allow replacing existing files")
+    p.add_argument("--quality", type=int, metavar="Q", help="JPEG/WebP quality 1-100")
+    p.set_defaults(func=cmd_fill)
+
+
+def parse_params(pairs: list[str], info) -> dict:
+    """KEY=VALUE strings -> typed engine params, checked against the engine's ParamSpecs."""
+    specs = {p.name: p for p in info.params}
+    params = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UserError(f"--param needs KEY=VALUE, got '{pair}'")
+        spec = specs.get(key)
+        if spec is None:
+            known = ", ".join(specs) or "none"
+            raise UserError(f"engine '{info.name}' has no parameter '{key}' (parameters: {known})")
+        params[key] = _param_value(spec, text.strip())
+    return params
+
+
+def _param_value(spec, text: str):
+    try:
+        if spec.kind == "bool":
+            if text.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                raise ValueError
+            return text.lower() in ("1", "true", "yes", "on")
+        if spec.kind == "choice":
+            if text not in [str(c) for c in spec.choices]:
+                raise UserError(f"--param {spec.name} must be one of "
+                                f"{', '.join(map(str, spec.choices))}, got '{text}'")
+            return next(c for c in spec.choices if str(c) == text)
+        value = int(text) if spec.kind == "int" else float(text)
+    except ValueError:
+        kind = {"int": "a whole number", "float": "a number", "bool": "true or false"}[spec.kind]
+        raise UserError(f"--param {spec.name} needs {kind}, got '{text}'") from None
+    if (spec.minimum is not None and value < spec.minimum) or (
+            spec.maximum is not None and value > spec.maximum):
+        raise UserError(f"--param {spec.name} must be between {spec.minimum:g} and "
+                        f"{spec.maximum:g}, got {text}")
+    return value
+
+
+@dataclass
+class Job:
+    image: Path
+    mask: Optional[Path]
+    sketch: Optional[Path]
+    output: Path
+
+
+def _is_image(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() in image_suffixes() and not path.name.startswith(".")
+
+
+def _by_stem(folder: Path, what: str) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for path in sorted(folder.iterdir()):
+        if _is_image(path):
+            if path.stem in found:
+                raise UserError(f"two {what} files named '{path.stem}' in {folder}")
+            found[path.stem] = path
+    return found
+
+
+def _layer_source(arg: Optional[str], what: str):
+    """None, a shared file, or a stem -> file dict for a batch."""
+    if arg is None:
+        return None
+    path = Path(arg)
+    if path.is_dir():
+        return _by_stem(path, what)
+    if not path.is_file():
+        raise UserError(f"{what} not found: {arg}")
+    return path
+
+
+def plan_jobs(args) -> list[Job]:
+    """Work out (image, mask, sketch, output) for a single fill or a batch."""
+    source, output = Path(args.image), Path(args.output)
+    if source.is_file():
+        mask, sketch = Path(args.mask), None if args.sketch is None else Path(args.sketch)
+        for what, path in (("mask", mask), ("sketch", sketch)):
+            if path is not None and not path.is_file():
+                raise UserError(f"{what} not found: {path}" + (" (a folder mask needs a folder "
+                                "of images)" if path.is_dir() else ""))
+        if output.is_dir():
+            output = output / source.name
+        return [Job(source, mask, sketch, output)]
+    if not source.is_dir():
+        raise UserError(f"image not found: {args.image}")
+    masks, sketches = _layer_source(args.mask, "mask"), _layer_source(args.sketch, "sketch")
+    if output.exists() and not output.is_dir():
+        raise UserError(f"output must be a folder for a batch, but {output} is a file")
+    images = [p for p in sorted(source.iterdir()) if _is_image(p)]
+    if not images:
+        raise UserError(f"no images found in {source}")
+    jobs = []
+    for path in images:
+        mask = masks.get(path.stem) if isinstance(masks, dict) else masks
+        sketch = sketches.get(path.stem) if isinstance(sketches, dict) else sketches
+        jobs.append(Job(path, mask, sketch, output / path.name))
+    return jobs
+
+
+def _same_file(a: Path, b: Optional[Path]) -> bool:
+    return b is not None and a.resolve() == b.resolve()
+
+
+def check_output(job: Job, overwrite: bool) -> None:
+    """Never replace an input or an existing file unless --overwrite; known format only."""
+    if job.output.suffix.lower() not in image_suffixes():
+        raise UserError(f"cannot save as '{job.output.suffix or 'no extension'}': {job.output} "
+                        "(use .jpg, .png, .tif, .webp or .bmp)")
+    if overwrite:
+        return
+    for what, path in (("image", job.image), ("mask", job.mask), ("sketch", job.sketch)):
+        if _same_file(job.output, path):
+            raise UserError(f"output {job.output} is the input {what} (use --overwrite to replace it)")
+    if job.output.exists():
+        raise UserError(f"{job.output} already exists (use --overwrite to replace it)")
+
+
+def fill_one(job: Job, engine, args, params: dict, on_progress) -> Optional[str]:
+    """Load, fill and save one job; returns a warning or None.
+
+    Raises UserError for bad input and Failed for engine or write errors.
+    """
+    from inpaint_studio.core import imageio
+    from inpaint_studio.pipeline.run import run_fill
+
+    if job.mask is None:
+        raise UserError(f"no mask for {job.image.name} (masks are matched by file stem)")
+    check_output(job, args.overwrite)
+    picture = imageio.load_image(job.image)
+    image = picture.pixels
+    size = (picture.width, picture.height)
+    hole = imageio.load_mask(job.mask, size)
+    sketch = None if job.sketch is None else imageio.load_mask(job.sketch, size)
+    note = None
+    if not hole.any():
+        note = f"mask {job.mask.name} is empty: {job.image.name} copied unchanged"
+        result_image = image
+    else:
+        with runtime_step():
+            result_image = run_fill(image, hole, engine, sketch=sketch, params=params,
+                                    feather=args.feather, hires=args.hires,
+                                    progress=on_progress).image
+    with runtime_step():
+        try:
+            imageio.save_image(job.output, result_image, like=picture, quality=args.quality)
+        except OSError as exc:
+            raise UserError(f"cannot write {job.output}: {exc.strerror or exc}") from exc
+    return note
+
+
+def cmd_fill(args) -> int:
+    from inpaint_studio.engines import registry
+
+    info = registry.get_info(args.engine)
+    params = parse_params(args.param, info)
+    if args.seed is not None:
+        if "seed" not in info.defaults():
+            raise UserError(f"engine '{info.name}' has no seed (it is deterministic)")
+        params["seed"] = args.seed
+    if args.feather < 0:
+        raise UserError("--feather must be 0 or more")
+    if args.quality is not None and not 1 <= args.quality <= 100:
+        raise UserError("--quality must be between 1 and 100")
+    jobs = plan_jobs(args)
+    batch = Path(args.image).is_dir()
+    if batch:
+        try:
+            Path(args.output).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise Failed(f"cannot create output folder {args.output}: {exc.strerror or exc}") from exc
+    else:  # check before the (maybe slow) engine load
+        check_output(jobs[0], args.overwrite)
+        folder = jobs[0].output.absolute().parent
+        if not folder.is_dir():
+            raise Failed(f"cannot save {jobs[0].output}: the folder {folder} does not exist")
+    with runtime_step():
+        engine = registry.create(args.engine, args.device)
+        engine.load()
+    bar = ProgressBar(len(jobs))
+    failures = []
+    for i, job in enumerate(jobs):
+        label = job.image.name
+
+        def on_progress(fraction: float, message: str = "", i=i, label=label) -> None:
+            bar.update(i + fraction, label)
+
+        on_progress(0.0)
+        try:
+            note = fill_one(job, engine, args, params, on_progress)
+        except (Cancelled, KeyboardInterrupt):
+            bar.finish()
+            raise
+        except Exception as exc:  # batch: report this image and go on
+            bar.finish()
+            if not batch:
+                raise
+            if isinstance(exc, (UserError, Failed)):
+                code, message = getattr(exc, "code", 2), str(exc)
+            else:
+                code, message = 1, f"{type(exc).__name__}: {exc}"
+                if args.debug:
+                    traceback.print_exc()
+            error(f"{job.image.name}: {message}")
+            failures.append(code)
+            continue
+        if note:
+            bar.finish()
+            warn(note)
+    bar.update(len(jobs), "done")
+    bar.finish()
+    if failures:
+        error(f"{len(failures)} of {len(jobs)} images failed")
+        return max(failures)
+    return 0
+
+
+# ---- main ------------------------------------------------------------------------------
+
+COMMANDS = [add_edit, add_fill, add_engines]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Inpaint Studio: fill unwanted parts of photos.",
+        epilog="With no command, or just a photo, the editor opens.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in COMMANDS:
+        add(sub)
+    return parser
+
+
+def _command_names(parser: argparse.ArgumentParser) -> set[str]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return set()
+
+
+def main(argv: Optional[list[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    print("inpaint-studio: not built yet", file=sys.stderr)
-    return 2
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
+    parser = build_parser()
+    if not argv or (len(argv) == 1 and argv[0] not in _command_names(parser) and (
+            Path(argv[0]).is_file() or Path(argv[0]).suffix.lower() in image_suffixes())):
+        argv = ["edit"] + argv
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # usage errors and --help
+        return exc.code if isinstance(exc.code, int) else 2
+    args.debug = debug
+    try:
+        return args.func(args)
+    except Failed as exc:
+        error(str(exc))
+        return exc.code
+    except UserError as exc:
+        error(str(exc))
+        return 2
+    except (Cancelled, KeyboardInterrupt):
+        print(f"\n{PROG}: cancelled", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - last resort: one line, traceback on request
+        if debug:
+            traceback.print_exc()
+        error(f"{type(exc).__name__}: {exc}" + ("" if debug else " (run with --debug for the traceback)"))
+        return 1

@@ -13,6 +13,7 @@ from typing import Any, Mapping, Optional
 import numpy as np
 
 from inpaint_studio.core.errors import UserError
+from inpaint_studio.core.imageio import to_rgb8
 from inpaint_studio.core.types import BBox, CancelToken, ProgressFn, check_cancel
 from inpaint_studio.pipeline.blend import composite, feather_alpha
 from inpaint_studio.pipeline.padding import pad_inputs, unpad
@@ -27,14 +28,6 @@ HIRES_AUTO_PIXELS = 2_000_000  # "auto" uses coarse-to-fine on photos above 2 MP
 class FillResult:
     image: np.ndarray  # new full array, same shape/dtype as the input
     bbox: BBox  # box of all changed pixels (empty if none)
-
-
-def to_rgb8(image: np.ndarray) -> np.ndarray:
-    """New RGB uint8 copy of an (H, W, 3|4) uint8/uint16 image (alpha dropped)."""
-    rgb = image[..., :3]
-    if rgb.dtype == np.uint16:
-        return ((rgb.astype(np.uint32) + 128) // 257).astype(np.uint8)
-    return rgb.copy()
 
 
 def _layer(name: str, layer: Optional[np.ndarray], shape: tuple[int, int]) -> Optional[np.ndarray]:
@@ -90,12 +83,9 @@ def _use_hires(mode: str, height: int, width: int) -> bool:
 
 def _fill_one(engine, use_hires: bool, *args, **kwargs) -> np.ndarray:
     if use_hires:
-        try:
-            from inpaint_studio.pipeline import hires
-        except ImportError:  # coarse-to-fine not available yet: plain fill
-            hires = None
-        if hires is not None:
-            return hires.fill_component(engine, *args, **kwargs)
+        from inpaint_studio.pipeline import hires  # imports this module: import here
+
+        return hires.fill_component(engine, *args, **kwargs)
     return fill_crop(engine, *args, **kwargs)
 
 
@@ -120,7 +110,7 @@ def run_fill(image: np.ndarray, hole: np.ndarray, engine, *, sketch: Optional[np
     alpha = feather_alpha(hole, feather) if feather else None
     target = hole if alpha is None else alpha > 0  # hole + feather band: what the engine fills
     regions = find_regions(target, engine.info.min_context, margin)
-    work = to_rgb8(image)  # what later regions see as context
+    work = np.array(to_rgb8(image), copy=True)  # what later regions see as context
     pending = target.copy()
     weights = np.array([r.mask.sum() for r in regions], dtype=float)
     starts = np.concatenate([[0.0], np.cumsum(weights)]) / weights.sum()

@@ -182,3 +182,24 @@ def test_empty_mask_returns_a_copy():
     result = run_fill(image, np.zeros((30, 30), bool), engine)
     assert result.image is not image and np.array_equal(result.image, image)
     assert result.bbox.empty and engine.calls == []
+
+
+def test_hires_modes_delegate_to_coarse_to_fine(monkeypatch):
+    from inpaint_studio.pipeline import hires, run
+
+    used = []
+
+    def spy(engine, *args, **kwargs):
+        used.append(args[0].shape)
+        return run.fill_crop(engine, *args, **kwargs)
+
+    monkeypatch.setattr(hires, "fill_component", spy)
+    monkeypatch.setattr(run, "HIRES_AUTO_PIXELS", 100 * 100)
+    hole = np.zeros((120, 160), bool)
+    hole[50:60, 50:60] = True
+    for mode, size, expect in [("off", 160, 0), ("auto", 80, 0), ("auto", 160, 1), ("on", 80, 1)]:
+        used.clear()
+        image = photo(120, size)
+        out = run_fill(image, hole[:, :size], ConstEngine(), hires=mode).image
+        assert len(used) == expect, mode
+        assert np.array_equal(out[~hole[:, :size]], image[~hole[:, :size]])

@@ -1,0 +1,181 @@
+"""Import contract: every module's imports follow the layer rules (read with ast, not run)."""
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import inpaint_studio
+
+PACKAGE = Path(inpaint_studio.__file__).resolve().parent
+QT = ("PySide6", "PyQt5", "PyQt6", "shiboken6", "qtawesome")
+UI_ENGINE_MODULES = ("inpaint_studio.engines.base", "inpaint_studio.engines.registry",
+                     "inpaint_studio.engines.device", "inpaint_studio.engines.weights")
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imports(path: Path, top_level_only: bool = False) -> list[tuple[int, list[str]]]:
+    """(line, names) per import statement; ``from a import b`` names both a and a.b.
+
+    ``top_level_only``: just the imports that run on import (not inside a function).
+    """
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    nodes = set(ast.walk(tree))
+    if top_level_only:
+        for fn in [n for n in nodes if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]:
+            nodes -= set(ast.walk(fn))
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = []
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            found.append((node.lineno, [alias.name for alias in node.names]))
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                parts = parts[:len(parts) - (node.level - 1)]
+                base = ".".join(parts + ([base] if base else []))
+            found.append((node.lineno, [base] + [f"{base}.{alias.name}" for alias in node.names]))
+    return sorted(found)
+
+
+def is_under(name: str, roots) -> bool:
+    return any(name == r or name.startswith(r + ".") for r in roots)
+
+
+def layer_of(path: Path) -> str:
+    rel = path.relative_to(PACKAGE).parts
+    return rel[0] if len(rel) > 1 else path.stem
+
+
+def sources() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+DOWN = {  # inpaint_studio packages each layer must not import
+    "core": ("commands", "pipeline", "engines", "workers", "ui", "cli", "app", "training", "paths"),
+    "commands": ("pipeline", "engines", "workers", "ui", "cli", "app", "training"),
+    "pipeline": ("commands", "engines", "workers", "ui", "cli", "app", "training"),
+    "engines": ("commands", "workers", "ui", "cli", "app"),
+    "workers": ("ui", "cli", "app"),
+    "ui": ("cli", "app"),
+}
+
+
+def rules(layer: str, rel: str, top_level: bool) -> list[tuple[tuple[str, ...], str]]:
+    """(forbidden module roots, reason) for one import statement of module ``rel``."""
+    out = [(tuple(f"inpaint_studio.{p}" for p in DOWN.get(layer, ())), "imports point downward")]
+    if layer == "core":
+        out.append((QT + ("torch",), "core: no Qt/torch"))
+        # Exception: imageio decodes 16-bit PNGs with OpenCV, imported inside that function.
+        if not (rel == "core/imageio.py" and not top_level):
+            out.append((("cv2",), "core: no cv2"))
+        if rel != "core/imageio.py":
+            out.append((("PIL",), "core: Pillow only in core/imageio.py"))
+    if layer in ("commands", "pipeline"):
+        out.append((QT + ("torch",), f"{layer}: no Qt/torch"))
+    if layer == "engines":
+        out.append((QT, "engines: no Qt"))
+    if layer == "workers":
+        out.append((("PyQt5", "PyQt6", "qtawesome", "PySide6.QtGui", "PySide6.QtWidgets",
+                     "PySide6.QtNetwork", "PySide6.QtOpenGL", "PySide6.QtSvg"),
+                    "workers: only QtCore"))
+    if layer == "ui":
+        out.append((("torch",), "ui never imports torch"))
+    if rel == "cli.py" and top_level:
+        out.append((QT, "cli: no Qt at module level"))
+    return out
+
+
+def ui_engine_violation(names: list[str]) -> bool:
+    """ui may use the engine contract and registry, never a concrete engine module."""
+    return any(is_under(n, ["inpaint_studio.engines"]) and n != "inpaint_studio.engines"
+               and not is_under(n, UI_ENGINE_MODULES) for n in names)
+
+
+def violations(path: Path) -> list[str]:
+    layer = layer_of(path)
+    rel = path.relative_to(PACKAGE).as_posix()
+    top = {line for line, _ in imports(path, top_level_only=True)}
+    bad = []
+    for line, names in imports(path):
+        reasons = [why for roots, why in rules(layer, rel, line in top)
+                   if any(is_under(n, roots) for n in names)]
+        if layer == "ui" and ui_engine_violation(names):
+            reasons.append("ui never imports concrete engines")
+        bad += [f"{rel}:{line}: {names[0]} ({why})" for why in reasons]
+    return bad
+
+
+def test_there_are_modules_to_check():
+    layers = {layer_of(p) for p in sources()}
+    assert {"core", "pipeline", "engines", "cli"} <= layers
+
+
+def test_import_layers():
+    problems = [v for path in sources() for v in violations(path)]
+    assert problems == []
+
+
+def test_checker_catches_violations(tmp_path, monkeypatch):
+    fake = tmp_path / "inpaint_studio"
+    for rel, text in {
+        "core/bad.py": "import cv2\nfrom PIL import Image\nfrom inpaint_studio.pipeline import run\n",
+        "pipeline/bad.py": "def f():\n    import torch\n",
+        "engines/bad.py": "from PySide6.QtWidgets import QWidget\n",
+        "workers/bad.py": "from PySide6.QtCore import QObject\nfrom PySide6.QtGui import QImage\n",
+        "ui/bad.py": "from inpaint_studio.engines import patchmatch\nfrom inpaint_studio.engines.registry import create\n",
+        "ui/also_bad.py": "from inpaint_studio.engines.gated.net import Net\n",
+        "core/imageio.py": "try:\n    import cv2\nexcept ImportError:\n    pass\n"
+                           "def png16():\n    import cv2\n",
+        "ui/fine.py": "from inpaint_studio.engines import registry\nfrom inpaint_studio.engines.base import Engine\n",
+        "cli.py": "from PySide6 import QtWidgets\ndef edit():\n    from PySide6 import QtCore\n",
+    }.items():
+        (fake / rel).parent.mkdir(parents=True, exist_ok=True)
+        (fake / rel).write_text(text)
+    monkeypatch.setattr(sys.modules[__name__], "PACKAGE", fake)
+    found = {path.relative_to(fake).as_posix(): [v.split(": ", 1)[1] for v in violations(path)]
+             for path in sorted(fake.rglob("*.py"))}
+    assert found == {
+        "core/bad.py": ["cv2 (core: no cv2)", "PIL (core: Pillow only in core/imageio.py)",
+                        "inpaint_studio.pipeline (imports point downward)"],
+        "core/imageio.py": ["cv2 (core: no cv2)"],  # module level: not the allowed lazy import
+        "pipeline/bad.py": ["torch (pipeline: no Qt/torch)"],
+        "engines/bad.py": ["PySide6.QtWidgets (engines: no Qt)"],
+        "workers/bad.py": ["PySide6.QtGui (workers: only QtCore)"],
+        "ui/bad.py": ["inpaint_studio.engines (ui never imports concrete engines)"],
+        "ui/also_bad.py": ["inpaint_studio.engines.gated.net (ui never imports concrete engines)"],
+        "ui/fine.py": [],
+        "cli.py": ["PySide6 (cli: no Qt at module level)"],
+    }
+
+
+def test_cli_and_engine_listing_do_not_import_torch_or_qt():
+    code = ("import sys\n"
+            "from inpaint_studio import cli\n"
+            "from inpaint_studio.engines import registry\n"
+            "assert cli.main(['engines']) == 0\n"
+            "[registry.readiness(n) for n in registry.engine_names()]\n"
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'PySide6'))\n"
+            "print('LOADED', bad)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "LOADED []" in proc.stdout
+
+
+@pytest.mark.parametrize("module", ["inpaint_studio.pipeline.run", "inpaint_studio.engines.registry"])
+def test_modules_import_without_torch(module):
+    code = f"import sys, {module}\nprint('torch' in sys.modules)"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "False"
