@@ -91,9 +91,32 @@ def bench_memory(steps=100):
           f"{(time.perf_counter() - t) / 20 * 1e3:.0f} ms per fill step")
 
 
+def bench_one_shot():
+    """Whole-photo mask edits: a big freehand lasso, grow/shrink, invert (command included)."""
+    from inpaint_studio.commands.edits import Lasso, MaskOp
+    doc = Document(np.zeros((H, W, 3), np.uint8))
+    th = np.linspace(0, 2 * math.pi, 2000, endpoint=False)
+    pts = np.c_[W / 2 + 0.42 * W * np.cos(th) * (1 + 0.1 * np.sin(7 * th)), H / 2 + 0.45 * H * np.sin(th)]
+    runs = [("lasso 2000 points covering ~60% of the photo", lambda: Lasso.apply(doc, pts))]
+    for n in (2, 10, 30):
+        runs.append((f"grow {n} px", lambda n=n: MaskOp.apply(doc, "grow", n)))
+        runs.append((f"shrink {n} px", lambda n=n: MaskOp.apply(doc, "shrink", n)))
+    runs.append(("invert", lambda: MaskOp.apply(doc, "invert")))
+    for label, fn in runs:
+        t = time.perf_counter()
+        cmd = fn()
+        ms = (time.perf_counter() - t) * 1e3
+        t = time.perf_counter()
+        cmd.undo(doc)
+        cmd.redo(doc)
+        print(f"{label}: {ms:.0f} ms, undo+redo {(time.perf_counter() - t) * 1e3:.0f} ms, "
+              f"step {cmd.nbytes / 1024:.0f} KiB")
+
+
 if __name__ == "__main__":
     doc = Document(np.zeros((H, W, 3), np.uint8))
     for r in (20, 100):
         bench_segments(doc, r)
     bench_raw_stamp(100, 300)
     bench_memory()
+    bench_one_shot()

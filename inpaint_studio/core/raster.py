@@ -19,11 +19,13 @@ pixels it may have changed (empty box when none).
   the rectangle (integer corners give the half-open box x0..x1-1, y0..y1-1);
   ``rect_bbox(shape, x0, y0, x1, y1)`` is that box.
 - ``polygon_bbox(shape, points)``: a box holding the polygon's pixels.
-- Non-finite coordinates paint nothing.
 - ``grow(mask, n)`` / ``shrink(mask, n)``: dilate / erode by a disc of radius n
-  (Euclidean, centre to centre). Shrink treats outside the image as mask, so a
-  hole touching the border stays on the border.
+  (Euclidean, centre to centre), on the mask's box + n only, 64 pixels per
+  machine word. Shrink treats outside the image as mask, so a hole touching the
+  border stays on the border.
 - ``invert(mask)``, ``clear(mask)``.
+
+Non-finite coordinates paint nothing.
 """
 from __future__ import annotations
 
@@ -77,7 +79,7 @@ def _write_spans(layer: np.ndarray, box: BBox, lo: np.ndarray, hi: np.ndarray, v
     return tight
 
 
-def _span_of(a: np.ndarray, b: np.ndarray, lo_val: float, hi_val: float,
+def _span_of(a: float, b: np.ndarray, lo_val: float, hi_val: float,
              lo: np.ndarray, hi: np.ndarray) -> None:
     """Narrow [lo, hi] per row to the x with lo_val <= a*x + b <= hi_val (a scalar)."""
     if abs(a) < 1e-12:
@@ -235,28 +237,60 @@ def fill_rect(layer: np.ndarray, x0: float, y0: float, x1: float, y1: float,
     return box
 
 
+_WORD = np.dtype("<u8")  # masks are dilated as rows of 64-pixel words, pixel x = bit x % 64
+
+
+def _pack(a: np.ndarray) -> np.ndarray:
+    words = (a.shape[1] + 63) // 64
+    packed = np.packbits(a, axis=1, bitorder="little")
+    out = np.zeros((a.shape[0], words * 8), np.uint8)
+    out[:, :packed.shape[1]] = packed
+    return out.view(_WORD)
+
+
+def _or_shifted(dst: np.ndarray, src: np.ndarray, s: int) -> None:
+    """dst |= src moved by s pixels along rows (s > 0: right, s < 0: left), zero fill.
+
+    Bits pushed past the row's last pixel land in padding and are dropped on unpack.
+    """
+    q, r = divmod(abs(s), 64)
+    n = src.shape[1]
+    if q >= n:
+        return
+    lo, hi = np.uint64(r), np.uint64(64 - r)
+    if s > 0:
+        dst[:, q:] |= src[:, :n - q] << lo
+        if r and q + 1 < n:
+            dst[:, q + 1:] |= src[:, :n - q - 1] >> hi
+    else:
+        dst[:, :n - q] |= src[:, q:] >> lo
+        if r and q + 1 < n:
+            dst[:, :n - q - 1] |= src[:, q + 1:] << hi
+
+
 def _dilate(src: np.ndarray, n: int) -> np.ndarray:
     """Dilate a 2-D bool array by a disc of radius n (outside counts as False)."""
     h, w = src.shape
-    out = src.copy()
     if n <= 0:
-        return out
-    # Half-width of the disc on row offset dy; widths grow as |dy| shrinks.
+        return src.copy()
+    packed = _pack(src)
+    out = packed.copy()
+    horiz = packed.copy()
+    # Half-width of the disc on row offset dy; widths grow as |dy| shrinks, so
+    # the row-dilated copy is widened step by step while dy walks to 0.
     widths = [int(math.isqrt(n * n - dy * dy)) for dy in range(n + 1)]
-    horiz = src.copy()
     cur = 0
     for dy in range(n, -1, -1):
         while cur < widths[dy]:
             cur += 1
-            if cur < w:
-                horiz[:, cur:] |= src[:, :-cur]
-                horiz[:, :-cur] |= src[:, cur:]
+            _or_shifted(horiz, packed, cur)
+            _or_shifted(horiz, packed, -cur)
         if dy == 0:
             out |= horiz
         elif dy < h:
             out[dy:] |= horiz[:-dy]
             out[:-dy] |= horiz[dy:]
-    return out
+    return np.unpackbits(out.view(np.uint8), axis=1, count=w, bitorder="little").view(bool)
 
 
 def grow(mask: np.ndarray, n: int) -> BBox:

@@ -226,3 +226,18 @@ def test_non_finite_coordinates_paint_nothing():
     assert raster.fill_polygon(layer, [(0, 0), (nan, 5), (5, 5)]).empty
     assert raster.fill_rect(layer, 0, 0, float("inf"), 5).empty
     assert not layer.any()
+
+
+@pytest.mark.parametrize("n", [7, 70])
+def test_grow_and_shrink_across_word_boundaries(n):
+    m = np.zeros((16, 200), bool)
+    m[3, [0, 63, 64, 130, 199]] = True
+    m[10, 100:140] = True
+    before = m.copy()
+    raster.grow(m, n)
+    assert np.array_equal(m, ref_dilate(before, n))
+    band = np.ones((16, 200), bool)
+    band[5, [10, 64, 127, 128, 190]] = False
+    ref = ref_erode_border_is_mask(band, 6)
+    raster.shrink(band, 6)
+    assert np.array_equal(band, ref)
