@@ -13,6 +13,9 @@ Interactive strokes (mask brush/eraser, sketch pen/eraser)::
     history.push(stroke.end())         # one step; None if nothing changed
     # or stroke.cancel() to put the pixels back
 
+After end()/cancel(), or once the document was replaced, the stroke is dead:
+add_segment returns an empty box, end() returns None, cancel() does nothing.
+
 One-shot edits (all paint, notify and return the command or None):
 
 - ``Lasso.apply(doc, points, add=True, text=None)``: freehand or polygon lasso;
@@ -129,6 +132,12 @@ class Stroke(DiffCommand):
         self.hardness = float(hardness)
         self.dirty = BBox(0, 0, 0, 0)
         self._tiles: Optional[dict[tuple[int, int], np.ndarray]] = {}
+        self._arr = doc.layer(self.LAYER)  # a replaced document makes the stroke stale
+
+    def _live(self) -> bool:
+        if self._tiles is not None and self.doc.layer(self.LAYER) is not self._arr:
+            self._tiles = None  # the photo was replaced under the stroke: drop it
+        return self._tiles is not None
 
     @classmethod
     def begin(cls, doc, radius: float, value: bool = True, hardness: float = 1.0) -> "Stroke":
@@ -136,13 +145,13 @@ class Stroke(DiffCommand):
 
     @property
     def active(self) -> bool:
-        return self._tiles is not None
+        return self._live()
 
     def add_segment(self, p0, p1) -> BBox:
         """Paint from p0 to p1 (image coords); notify the document; return the dirty box."""
-        if self._tiles is None:
-            raise RuntimeError("stroke already ended")
-        arr = self.doc.layer(self.LAYER)
+        if not self._live():
+            return BBox(0, 0, 0, 0)
+        arr = self._arr
         loose = raster.segment_bbox(arr.shape, p0, p1, self.radius, self.hardness)
         if loose.empty:
             return loose
@@ -158,9 +167,9 @@ class Stroke(DiffCommand):
 
     def end(self) -> Optional["Stroke"]:
         """Finish: return self as one undo step, or None if no pixel changed."""
-        if self._tiles is None:
-            raise RuntimeError("stroke already ended")
-        arr = self.doc.layer(self.LAYER)
+        if not self._live():
+            return None
+        arr = self._arr
         diffs = []
         for (ty, tx), before in self._tiles.items():
             box = BBox(tx * TILE, ty * TILE, tx * TILE + before.shape[1], ty * TILE + before.shape[0])
@@ -168,16 +177,17 @@ class Stroke(DiffCommand):
                 diffs.append(RegionDiff(self.LAYER, box, before, arr[box.slices]))
         self._tiles = None
         self.diffs = [d for d in diffs if not d.empty]
+        self._arr = None
         return self if self.diffs else None
 
     def cancel(self) -> None:
         """Put back the pixels painted so far; the stroke is then dead."""
-        if self._tiles is None:
+        if not self._live():
             return
-        arr = self.doc.layer(self.LAYER)
+        arr = self._arr
         for (ty, tx), before in self._tiles.items():
             arr[ty * TILE:ty * TILE + before.shape[0], tx * TILE:tx * TILE + before.shape[1]] = before
-        self._tiles = None
+        self._tiles = self._arr = None
         self.doc.notify(self.LAYER, self.dirty)
 
 

@@ -77,8 +77,19 @@ def test_stroke_without_change_is_none_and_cancel_restores():
     stroke.cancel()
     assert same(doc, before)
     assert seen == [BBox(0, 0, W, H)]
-    with pytest.raises(RuntimeError):
-        stroke.add_segment((1, 1), (2, 2))
+    assert stroke.add_segment((1, 1), (20, 20)).empty and stroke.end() is None
+    assert same(doc, before)
+
+
+def test_stroke_goes_stale_when_the_document_is_replaced():
+    doc = make_doc()
+    stroke = MaskStroke.begin(doc, 5)
+    stroke.add_segment((10, 10), (50, 50))
+    doc.replace(np.zeros((20, 20, 3), np.uint8))
+    assert not stroke.active
+    assert stroke.add_segment((1, 1), (5, 5)).empty
+    stroke.cancel()
+    assert stroke.end() is None and not doc.mask.any()
 
 
 def test_stroke_hardness_and_outside_segments():
