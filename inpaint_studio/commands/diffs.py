@@ -35,9 +35,10 @@ class RegionDiff:
         self._set(bbox, np.bitwise_xor(before, after))
 
     def _set(self, bbox: BBox, delta: np.ndarray) -> None:
-        changed = delta if delta.ndim == 2 else delta.any(axis=2)
-        if delta.dtype != bool:
-            changed = changed != 0
+        if delta.ndim == 3:
+            changed = delta.any(axis=2)
+        else:
+            changed = delta if delta.dtype == bool else delta != 0
         tight = BBox.of_mask(changed)
         if tight != BBox(0, 0, bbox.width, bbox.height):
             delta = delta[tight.slices]
