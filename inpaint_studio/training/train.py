@@ -1,0 +1,281 @@
+"""Training loop for our own PEN-Net and sketch-guided gated-conv weights.
+
+`train(TrainConfig)` runs on one device, or under `torchrun` with DistributedDataParallel
+(one process per GPU). Checkpoints hold tensors and plain values only, so they load with
+``torch.load(..., weights_only=True)``; `export_weights` writes the fp16 generator file
+the weights manager installs.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Optional
+
+import cv2
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.nn import functional as F
+
+from inpaint_studio.core.errors import UserError
+from inpaint_studio.training.dataset import PhotoCrops, list_photos, read_rgb, split_photos
+from inpaint_studio.training.losses import (PatchDiscriminator, SNPatchGAN, hinge_d_loss,
+                                            hinge_g_loss, masked_l1)
+
+
+@dataclass
+class TrainConfig:
+    engine: str  # "pennet" or "gated"
+    data: str
+    out: str
+    sketch: bool = False
+    size: int = 256
+    steps: int = 1000
+    batch: int = 4
+    lr: float = 1e-4
+    device: str = "auto"
+    resume: str = ""
+    seed: int = 0
+    preview_every: int = 200
+    val_every: int = 200
+    save_every: int = 200
+    val_samples: int = 24
+    amp: bool = True
+
+
+# ---------------------------------------------------------------- networks
+
+
+def build_generator(engine: str, sketch: bool) -> torch.nn.Module:
+    if engine == "pennet":
+        if sketch:
+            raise UserError("--sketch is only available for the gated engine")
+        from inpaint_studio.engines.pennet.network import PenNetGenerator
+
+        return PenNetGenerator()
+    if engine == "gated":
+        from inpaint_studio.engines.gated.network import DeepFillV2
+
+        return DeepFillV2(in_channels=6 if sketch else 5)
+    raise UserError(f"cannot train engine '{engine}' (choose pennet or gated)")
+
+
+def build_discriminator(engine: str, sketch: bool) -> torch.nn.Module:
+    if engine == "pennet":
+        return PatchDiscriminator(3)
+    return SNPatchGAN(5 if sketch else 4)
+
+
+def generator_losses(engine, G, D, image, hole, sketch):
+    """(total generator loss, dict of parts, composite output)."""
+    valid = 1 - hole
+    parts = {}
+    if engine == "pennet":
+        out, pyramid = G(image, hole)
+        parts["hole"] = 6 * masked_l1(out, image, hole)
+        parts["valid"] = masked_l1(out, image, valid)
+        pyr = 0.0
+        for level in pyramid:
+            target = F.interpolate(image, size=level.shape[-2:], mode="bilinear", align_corners=False)
+            pyr = pyr + (level - target).abs().mean()
+        parts["pyramid"] = 0.5 * pyr
+        comp = out * hole + image * valid
+        parts["adv"] = 0.1 * hinge_g_loss(D(comp))
+    else:
+        coarse, refined = G(image, hole, sketch)
+        parts["coarse"] = (coarse - image).abs().mean()
+        parts["refined"] = (refined - image).abs().mean()
+        comp = refined * hole + image * valid
+        parts["adv"] = hinge_g_loss(D(comp, _d_extra(hole, sketch)))
+    return sum(parts.values()), parts, comp
+
+
+def _d_extra(hole, sketch):
+    return hole if sketch is None else torch.cat([hole, sketch], 1)
+
+
+def discriminator_loss(engine, D, image, comp, hole, sketch):
+    if engine == "pennet":
+        return hinge_d_loss(D(image), D(comp.detach()))
+    extra = _d_extra(hole, sketch)
+    return hinge_d_loss(D(image, extra), D(comp.detach(), extra))
+
+
+# ---------------------------------------------------------------- data
+
+
+def to_tensors(samples, device):
+    images = torch.from_numpy(np.stack([s[0] for s in samples])).permute(0, 3, 1, 2).float() / 127.5 - 1
+    holes = torch.from_numpy(np.stack([s[1] for s in samples])).float()[:, None]
+    sketch = None
+    if samples[0][2] is not None:
+        sketch = torch.from_numpy(np.stack([s[2] for s in samples])).float()[:, None].to(device)
+    return images.to(device), holes.to(device), sketch
+
+
+def load_split(data: Path) -> tuple[list[Path], list[Path]]:
+    """Train/val photo lists: from manifest.json's split when present, else every 10th held out."""
+    manifest = data / "manifest.json"
+    if manifest.exists():
+        info = json.loads(manifest.read_text())
+        photos = info.get("photos", info) if isinstance(info, dict) else info
+        train = [data / p["file"] for p in photos if p.get("split") == "train"]
+        val = [data / p["file"] for p in photos if p.get("split") == "val"]
+        if train and val:
+            return train, val
+    return split_photos(list_photos(data))
+
+
+def validation_set(paths: list[Path], size: int, count: int, sketch: bool):
+    crops = PhotoCrops([read_rgb(p) for p in paths], size)
+    rng = np.random.default_rng(12345)
+    return [crops.sample(rng, with_sketch=sketch) for _ in range(count)]
+
+
+@torch.no_grad()
+def evaluate(engine, G, samples, device) -> dict:
+    """Hole L1 (0..255 scale) and hole PSNR over fixed held-out samples."""
+    G.eval()
+    l1 = sq = n = 0.0
+    for i in range(0, len(samples), 4):
+        image, hole, sketch = to_tensors(samples[i:i + 4], device)
+        out = G(image, hole)[0] if engine == "pennet" else G(image, hole, sketch)[1]
+        diff = (out.clamp(-1, 1) - image) * 127.5 * hole
+        area = hole.sum() * 3
+        l1 += float(diff.abs().sum())
+        sq += float((diff ** 2).sum())
+        n += float(area)
+    G.train()
+    mse = sq / max(n, 1)
+    return {"hole_l1": l1 / max(n, 1), "hole_psnr": 10 * math.log10(255 ** 2 / max(mse, 1e-8))}
+
+
+def save_preview(path: Path, image, hole, comp) -> None:
+    def rgb(t):
+        return ((t[0].clamp(-1, 1) + 1) * 127.5).byte().permute(1, 2, 0).cpu().numpy()
+
+    masked = rgb(image).copy()
+    masked[hole[0, 0].cpu().numpy() > 0] = 255
+    row = np.concatenate([masked, rgb(comp), rgb(image)], 1)
+    cv2.imwrite(str(path), cv2.cvtColor(row, cv2.COLOR_RGB2BGR))
+
+
+# ---------------------------------------------------------------- checkpoints
+
+
+def save_checkpoint(path: Path, state: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: Path) -> dict:
+    if not Path(path).exists():
+        raise UserError(f"checkpoint not found: {path}")
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def export_weights(checkpoint: Path, out: Path) -> Path:
+    """Write the generator of a training checkpoint as our fp16 weights file."""
+    state = load_checkpoint(checkpoint)
+    config = state["config"]
+    sd = {k: (v.half() if v.is_floating_point() else v) for k, v in state["G"].items()}
+    layout = "gated-sketch" if config["engine"] == "gated" and config["sketch"] else (
+        "pennet-official" if config["engine"] == "pennet" else "deepfill2-pt")
+    payload = {"format": "inpaint-studio-weights", "engine": config["engine"], "layout": layout,
+               "state_dict": sd, "steps": int(state["step"])}
+    save_checkpoint(Path(out), payload)
+    return Path(out)
+
+
+# ---------------------------------------------------------------- loop
+
+
+def _setup_distributed():
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        rank = dist.get_rank()
+        if torch.cuda.is_available():
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", rank)))
+        return rank, dist.get_world_size()
+    return 0, 1
+
+
+def train(config: TrainConfig, log=print) -> dict:
+    from inpaint_studio.engines.device import pick_device
+
+    rank, world = _setup_distributed()
+    device = pick_device(config.device)
+    if world > 1 and device.type == "cuda":
+        device = torch.device("cuda", torch.cuda.current_device())
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    train_paths, val_paths = load_split(Path(config.data))
+    crops = PhotoCrops([read_rgb(p) for p in train_paths], config.size)
+    val = validation_set(val_paths, config.size, config.val_samples, config.sketch)
+
+    torch.manual_seed(config.seed)
+    G = build_generator(config.engine, config.sketch).to(device)
+    D = build_discriminator(config.engine, config.sketch).to(device)
+    opt_g = torch.optim.Adam(G.parameters(), config.lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), config.lr, betas=(0.5, 0.999))
+    step = 0
+    if config.resume:
+        state = load_checkpoint(Path(config.resume))
+        G.load_state_dict(state["G"])
+        D.load_state_dict(state["D"])
+        opt_g.load_state_dict(state["opt_g"])
+        opt_d.load_state_dict(state["opt_d"])
+        step = int(state["step"])
+    g_model, d_model = G, D
+    if world > 1:
+        ids = [device.index] if device.type == "cuda" else None
+        g_model = torch.nn.parallel.DistributedDataParallel(G, device_ids=ids)
+        d_model = torch.nn.parallel.DistributedDataParallel(D, device_ids=ids)
+    use_amp = config.amp and device.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    rng = np.random.default_rng(config.seed * 1000 + rank + step)
+    history = []
+    start = time.time()
+    first = step
+    while step < config.steps:
+        samples = [crops.sample(rng, with_sketch=config.sketch) for _ in range(config.batch)]
+        image, hole, sketch = to_tensors(samples, device)
+        with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+            g_loss, parts, comp = generator_losses(config.engine, g_model, d_model, image, hole, sketch)
+        opt_g.zero_grad(set_to_none=True)
+        scaler.scale(g_loss).backward()
+        scaler.step(opt_g)
+        with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+            d_loss = discriminator_loss(config.engine, d_model, image, comp, hole, sketch)
+        opt_d.zero_grad(set_to_none=True)
+        scaler.scale(d_loss).backward()
+        scaler.step(opt_d)
+        scaler.update()
+        step += 1
+        if rank:
+            continue
+        rate = (time.time() - start) / (step - first)
+        losses = " ".join(f"{k} {float(v.detach()):.3f}" for k, v in parts.items())
+        sys.stderr.write(f"\rstep {step}/{config.steps} {losses} d {float(d_loss):.3f} "
+                         f"{rate:.2f}s/step eta {rate * (config.steps - step) / 60:.0f} min ")
+        if step % config.preview_every == 0 or step == config.steps:
+            save_preview(out / f"preview_{step:07d}.png", image, hole, comp.detach())
+        if step % config.val_every == 0 or step == config.steps:
+            figures = {"step": step, **evaluate(config.engine, G, val, device)}
+            history.append(figures)
+            with open(out / "val.jsonl", "a") as fh:
+                fh.write(json.dumps(figures) + "\n")
+            log(f"\nvalidation at step {step}: hole L1 {figures['hole_l1']:.2f}, PSNR {figures['hole_psnr']:.2f} dB")
+        if step % config.save_every == 0 or step == config.steps:
+            save_checkpoint(out / "last.pt", {
+                "G": G.state_dict(), "D": D.state_dict(), "opt_g": opt_g.state_dict(),
+                "opt_d": opt_d.state_dict(), "step": step, "config": asdict(config)})
+    if world > 1:
+        dist.destroy_process_group()
+    return {"steps": step, "validation": history, "checkpoint": str(out / "last.pt")}
