@@ -9,13 +9,33 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from inpaint_studio.core.types import BBox
+
 
 def feather_alpha(hole: np.ndarray, feather: int) -> np.ndarray:
-    """float32 weights: 1 in the hole, falling linearly to 0 over ``feather`` px outside."""
+    """float32 weights: 1 in the hole, 1 - d / (feather + 1) at distance d outside it.
+
+    So the band is the pixels closer than ``feather + 1`` to the hole (exact Euclidean
+    distance); ``feather_band`` gives the same set without computing distances.
+    """
     if feather <= 0 or not hole.any():
         return hole.astype(np.float32)
     dist = cv2.distanceTransform((~hole).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     return np.clip(1.0 - dist / (feather + 1.0), 0.0, 1.0).astype(np.float32)
+
+
+def feather_band(hole: np.ndarray, feather: int) -> np.ndarray:
+    """Hole plus every pixel closer than ``feather + 1`` to it (where feather_alpha > 0)."""
+    if feather <= 0:
+        return hole.copy()
+    r = int(feather) + 1
+    y, x = np.mgrid[-r:r + 1, -r:r + 1]
+    disk = (x * x + y * y < r * r).astype(np.uint8)
+    out = np.zeros_like(hole)
+    area = BBox.of_mask(hole).grow(r).clip(hole.shape[1], hole.shape[0])
+    if not area.empty:
+        out[area.slices] = cv2.dilate(hole[area.slices].astype(np.uint8), disk).astype(bool)
+    return out
 
 
 def to_dtype(fill: np.ndarray, dtype: np.dtype) -> np.ndarray:

@@ -15,7 +15,7 @@ import numpy as np
 from inpaint_studio.core.errors import UserError
 from inpaint_studio.core.imageio import to_rgb8
 from inpaint_studio.core.types import BBox, CancelToken, ProgressFn, check_cancel
-from inpaint_studio.pipeline.blend import composite, feather_alpha
+from inpaint_studio.pipeline.blend import composite, feather_alpha, feather_band
 from inpaint_studio.pipeline.padding import pad_inputs, unpad
 from inpaint_studio.pipeline.regions import find_regions
 from inpaint_studio.pipeline.resize import native_scale, resize_image, resize_mask, scaled_size
@@ -107,10 +107,8 @@ def run_fill(image: np.ndarray, hole: np.ndarray, engine, *, sketch: Optional[np
     if not hole.any():
         return FillResult(out, BBox(0, 0, 0, 0))
 
-    alpha = feather_alpha(hole, feather) if feather else None
-    target = hole if alpha is None else alpha > 0  # hole + feather band: what the engine fills
+    target = feather_band(hole, feather)  # hole + feather band: what the engine fills
     regions = find_regions(target, engine.info.min_context, margin)
-    work = np.array(to_rgb8(image), copy=True)  # what later regions see as context
     pending = target.copy()
     weights = np.array([r.mask.sum() for r in regions], dtype=float)
     starts = np.concatenate([[0.0], np.cumsum(weights)]) / weights.sum()
@@ -124,14 +122,16 @@ def run_fill(image: np.ndarray, hole: np.ndarray, engine, *, sketch: Optional[np
             sub = lambda f, msg="", lo=lo, hi=hi, label=label: progress(
                 lo + (hi - lo) * min(max(f, 0.0), 1.0), f"{label}: {msg}" if msg else label)
         box = region.crop
+        # context from ``out``: earlier regions' fills count as known pixels here
         filled = _fill_one(
-            engine, use_hires, work[box.slices], pending[box.slices],
+            engine, use_hires, to_rgb8(out[box.slices]).copy(), pending[box.slices],
             None if sketch is None else sketch[box.slices],
             None if avoid is None else avoid[box.slices], params,
             progress=sub, cancel=cancel)
-        weight = region.mask if alpha is None else np.where(region.mask, alpha[box.slices], 0)
+        # exact: a band pixel's nearest hole pixel is in the same region, so in the crop
+        weight = region.mask if not feather else np.where(
+            region.mask, feather_alpha(hole[box.slices], feather), 0)
         out[box.slices] = composite(out[box.slices], filled, weight)
-        work[box.slices] = to_rgb8(out[box.slices])
         pending[box.slices] &= ~region.mask
         diff = np.any(out[box.slices] != image[box.slices], axis=2)
         found = BBox.of_mask(diff)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from inpaint_studio.pipeline.blend import composite, feather_alpha
+from inpaint_studio.pipeline.blend import composite, feather_alpha, feather_band
 
 
 def test_composite_uint8_bool_alpha():
@@ -40,3 +40,11 @@ def test_feather_ramp():
     assert (out[hole] == 100).all()
     assert 0 < out[7, 10, 0] < 100 and out[7, 13, 0] == 0
     assert np.array_equal(feather_alpha(hole, 0), hole.astype(np.float32))
+
+
+def test_feather_band_matches_alpha():
+    rng = np.random.default_rng(4)
+    hole = rng.random((60, 70)) > 0.995
+    for feather in (1, 3, 6):
+        assert np.array_equal(feather_band(hole, feather), feather_alpha(hole, feather) > 0)
+    assert np.array_equal(feather_band(hole, 0), hole)
