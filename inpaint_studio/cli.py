@@ -367,9 +367,45 @@ def cmd_fill(args) -> int:
     return 0
 
 
+# ---- train -----------------------------------------------------------------------------
+
+def add_train(sub) -> None:
+    p = sub.add_parser("train", help="train or fine-tune PEN-Net / gated-conv weights on your photos",
+                       description="Train or fine-tune a learned engine on a folder of photos. "
+                                   "Under torchrun it trains on several GPUs.")
+    p.add_argument("--engine", required=True, choices=["pennet", "gated"])
+    p.add_argument("--sketch", action="store_true", help="gated only: add the sketch-guide channel")
+    p.add_argument("--data", required=True, help="folder of photos (a manifest.json split is honoured)")
+    p.add_argument("--out", required=True, help="folder for checkpoints, previews and val.jsonl")
+    p.add_argument("--size", type=int, default=256)
+    p.add_argument("--steps", type=int, default=10000)
+    p.add_argument("--batch", type=int, default=4)
+    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--resume", default="", help="checkpoint to continue from (e.g. OUT/last.pt)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--every", type=int, default=200, help="steps between previews, validation and checkpoints")
+    p.add_argument("--export", metavar="FILE", help="when done, write the fp16 generator weights here")
+    p.set_defaults(func=cmd_train)
+
+
+def cmd_train(args) -> int:
+    from inpaint_studio.training.train import TrainConfig, export_weights, train
+
+    config = TrainConfig(engine=args.engine, sketch=args.sketch, data=args.data, out=args.out,
+                         size=args.size, steps=args.steps, batch=args.batch, lr=args.lr,
+                         device=args.device, resume=args.resume, seed=args.seed,
+                         preview_every=args.every, val_every=args.every, save_every=args.every)
+    result = train(config)
+    print(f"\ntrained to step {result['steps']}; checkpoint {result['checkpoint']}")
+    if args.export:
+        print(f"weights written to {export_weights(Path(result['checkpoint']), Path(args.export))}")
+    return 0
+
+
 # ---- main ------------------------------------------------------------------------------
 
-COMMANDS = [add_edit, add_fill, add_engines]
+COMMANDS = [add_edit, add_fill, add_engines, add_train]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -119,11 +119,11 @@ def to_tensors(samples, device):
 
 
 def load_split(data: Path) -> tuple[list[Path], list[Path]]:
-    """Train/val photo lists: from manifest.json's split when present, else every 10th held out."""
+    """Train/val photo lists: from manifest.json (scripts/gather_photos.py) when present, else every 10th held out."""
     manifest = data / "manifest.json"
     if manifest.exists():
         info = json.loads(manifest.read_text())
-        photos = info.get("photos", info) if isinstance(info, dict) else info
+        photos = info.get("images", []) if isinstance(info, dict) else []
         train = [data / p["file"] for p in photos if p.get("split") == "train"]
         val = [data / p["file"] for p in photos if p.get("split") == "val"]
         if train and val:

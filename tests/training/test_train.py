@@ -49,3 +49,13 @@ def test_gated_sketch_training_runs_saves_resumes_and_exports(photo_dir, tmp_pat
 def test_missing_data_folder_is_a_clear_error(tmp_path):
     with pytest.raises(UserError, match="not found"):
         train(TrainConfig(engine="gated", data=str(tmp_path / "nope"), out=str(tmp_path / "o"), device="cpu"))
+
+
+def test_split_follows_gather_manifest(tmp_path):
+    from inpaint_studio.training.train import load_split
+
+    images = [{"file": f"p{i}.jpg", "split": "val" if i in (2, 5) else "train"} for i in range(8)]
+    (tmp_path / "manifest.json").write_text(json.dumps({"images": images}))
+    train_paths, val_paths = load_split(tmp_path)
+    assert [p.name for p in val_paths] == ["p2.jpg", "p5.jpg"]
+    assert len(train_paths) == 6
