@@ -92,14 +92,28 @@ def test_params_and_feather_are_used(files, tmp_path):
       "telea"], 1, "does not exist"),
     (["fill", "photo.png", "--mask", "mask.png", "-o", "o.xyz", "--engine", "telea"], 2,
      "cannot save as '.xyz'"),
+    (["fill", "photo.png", "--mask", "mask.png", "-o", "o.jpg", "--engine", "telea",
+      "--quality", "0"], 2, "--quality must be between 1 and 100"),
+    (["fill", "photo.png", "--mask", "mask.png", "--sketch", "small.png", "-o", "o.png",
+      "--engine", "telea"], 2, "small.png: mask is 20x30 but the image is 64x48"),
 ])
 def test_errors_are_one_line_with_exit_code(files, tmp_path, monkeypatch, capsys, argv, code, text):
     monkeypatch.chdir(tmp_path)
+    write_mask(tmp_path / "small.png", 30, 20, None)
     assert cli.main(argv) == code
     err = capsys.readouterr().err
     line = [ln for ln in err.splitlines() if "error:" in ln]
     assert len(line) == 1 and line[0].startswith("inpaint-studio: error: ") and text in line[0]
     assert not (tmp_path / "o.png").exists()
+
+
+def test_output_folder_for_a_single_photo(files, tmp_path):
+    photo, pixels, mask, hole = files
+    out = tmp_path / "out"
+    out.mkdir()
+    assert fill(photo, "--mask", mask, "-o", out) == 0
+    result = read(out / "photo.png")
+    assert np.array_equal(result[~hole], pixels[~hole]) and np.any(result[hole] != pixels[hole])
 
 
 def test_corrupt_input(files, tmp_path, capsys):

@@ -92,6 +92,10 @@ def rules(layer: str, rel: str, top_level: bool) -> list[tuple[tuple[str, ...], 
                     "workers: only QtCore"))
     if layer == "ui":
         out.append((("torch",), "ui never imports torch"))
+    if layer not in ("engines", "training"):
+        out.append((("torch",), "torch only inside engines (and training)"))
+    if layer == "training":
+        out.append((QT, "training: no Qt"))
     if rel == "cli.py" and top_level:
         out.append((QT, "cli: no Qt at module level"))
     return out
@@ -138,6 +142,8 @@ def test_checker_catches_violations(tmp_path, monkeypatch):
         "ui/also_bad.py": "from inpaint_studio.engines.gated.net import Net\n",
         "core/imageio.py": "try:\n    import cv2\nexcept ImportError:\n    pass\n"
                            "def png16():\n    import cv2\n",
+        "workers/torchy.py": "def oom():\n    import torch\n",
+        "training/qt.py": "from PySide6.QtCore import QObject\n",
         "ui/fine.py": "from inpaint_studio.engines import registry\nfrom inpaint_studio.engines.base import Engine\n",
         "cli.py": "from PySide6 import QtWidgets\ndef edit():\n    from PySide6 import QtCore\n",
     }.items():
@@ -150,7 +156,10 @@ def test_checker_catches_violations(tmp_path, monkeypatch):
         "core/bad.py": ["cv2 (core: no cv2)", "PIL (core: Pillow only in core/imageio.py)",
                         "inpaint_studio.pipeline (imports point downward)"],
         "core/imageio.py": ["cv2 (core: no cv2)"],  # module level: not the allowed lazy import
-        "pipeline/bad.py": ["torch (pipeline: no Qt/torch)"],
+        "pipeline/bad.py": ["torch (pipeline: no Qt/torch)",
+                            "torch (torch only inside engines (and training))"],
+        "workers/torchy.py": ["torch (torch only inside engines (and training))"],
+        "training/qt.py": ["PySide6.QtCore (training: no Qt)"],
         "engines/bad.py": ["PySide6.QtWidgets (engines: no Qt)"],
         "workers/bad.py": ["PySide6.QtGui (workers: only QtCore)"],
         "ui/bad.py": ["inpaint_studio.engines (ui never imports concrete engines)"],
