@@ -8,7 +8,8 @@ files from ``--debs``), unpacks them with ``dpkg -x`` into a temp folder, keeps 
 photographs named in the curated allow lists below (chosen by looking at every image:
 renders, drawings and logos are denied), and writes them as JPEG (quality 92, longest
 side <= --max-side) with a ``manifest.json``: source package and version, original path,
-licence note, size and a train/val split fixed by a hash of the output file name.
+licence note, size and a train/val split fixed by a hash of the output file name (pieces of
+one panorama share a split, so neighbouring pieces never straddle train and val).
 
 Stellarium landscapes are 360-degree panoramas with a transparent sky: the side tiles are
 joined (for spherical maps, cut to altitudes above -40 degrees, where the projection is not
@@ -95,6 +96,13 @@ def split_of(name: str) -> str:
     """'val' for about VAL_PERCENT % of names, 'train' otherwise; fixed by a hash."""
     digest = hashlib.sha256(name.encode("utf-8")).digest()
     return "val" if int.from_bytes(digest[:8], "big") % 100 < VAL_PERCENT else "train"
+
+
+def split_key(file: str) -> str:
+    """Pieces of one panorama ("name-3.jpg") share a key, so they land in the same split."""
+    stem, ext = os.path.splitext(file)
+    head, _, tail = stem.rpartition("-")
+    return head + ext if head and tail.isdigit() else file
 
 
 def downscale(pixels: np.ndarray, max_side: int) -> np.ndarray:
@@ -271,7 +279,7 @@ def gather(out: str, max_side: int, debs: str | None) -> dict:
         file = f"{source}-{stem}.jpg"
         small = downscale(pixels, max_side)
         save_image(os.path.join(out, file), small, quality=QUALITY)
-        entries.append({"file": file, "split": split_of(file), "source": source,
+        entries.append({"file": file, "split": split_of(split_key(file)), "source": source,
                         "version": version, "original": original, "licence": licence,
                         "width": int(small.shape[1]), "height": int(small.shape[0])})
 

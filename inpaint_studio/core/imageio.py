@@ -16,6 +16,7 @@ import io
 import os
 import secrets
 import struct
+import threading
 import warnings
 import zlib
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ MAX_PIXELS = 250_000_000
 """Refuse images with more pixels than this (decompression-bomb guard)."""
 
 JPEG_QUALITY = 95
+_PIL_LIMIT_LOCK = threading.Lock()  # guards the brief change of Image.MAX_IMAGE_PIXELS
 
 EXTENSIONS = {
     ".jpg": "JPEG", ".jpeg": "JPEG", ".jpe": "JPEG", ".png": "PNG", ".tif": "TIFF",
@@ -91,8 +93,10 @@ def load_image(path) -> Picture:
             raise UserError(f"{path}: the image is {width}x{height} = {width * height:,} pixels, "
                             f"more than the limit of {MAX_PIXELS:,} pixels")
         try:
-            pixels, icc = _decode(im, path, fmt)
-            exif_obj = im.getexif()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # Pillow's notes on odd EXIF
+                pixels, icc = _decode(im, path, fmt)
+                exif_obj = im.getexif()
         except UserError:
             raise
         except Exception as exc:  # any decoder failure means the file is damaged
@@ -110,20 +114,20 @@ def _open(path: str) -> Image.Image:
     if os.path.isdir(path):
         raise UserError(f"{path}: is a folder, not an image file")
     # Pillow's own bomb limit is lifted while opening: MAX_PIXELS is checked right after.
-    old = Image.MAX_IMAGE_PIXELS
     try:
-        Image.MAX_IMAGE_PIXELS = None
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return Image.open(path)
+        with _PIL_LIMIT_LOCK, warnings.catch_warnings():
+            old, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            try:
+                return Image.open(path)
+            finally:
+                Image.MAX_IMAGE_PIXELS = old
     except UnidentifiedImageError as exc:
         raise UserError(f"{path}: not an image file, or a kind this program cannot read") from exc
     except OSError as exc:
         raise UserError(f"{path}: cannot open ({exc.strerror or _one_line(exc)})") from exc
     except Exception as exc:
         raise UserError(f"{path}: the file is damaged ({_one_line(exc)})") from exc
-    finally:
-        Image.MAX_IMAGE_PIXELS = old
 
 
 def _decode(im: Image.Image, path: str, fmt: str) -> tuple[np.ndarray, Optional[bytes]]:

@@ -28,6 +28,12 @@ def test_split_is_deterministic_and_about_ten_percent(gather):
     assert gather.split_of("photo-7.jpg") == first[7]
 
 
+def test_panorama_pieces_share_a_split(gather):
+    assert gather.split_key("stellarium-data-guereins-3.jpg") == "stellarium-data-guereins.jpg"
+    assert gather.split_key("scikit-image-motorcycle_left.jpg") == "scikit-image-motorcycle_left.jpg"
+    assert gather.split_key("lomiri-wallpapers-20.04-Kleiber_by_X.jpg") == "lomiri-wallpapers-20.04-Kleiber_by_X.jpg"
+
+
 def test_downscale_keeps_aspect_and_small_images(gather):
     rng = np.random.default_rng(0)
     big = rng.integers(0, 256, (300, 500, 3), dtype=np.uint8)

@@ -229,6 +229,39 @@ def test_greyscale_in_and_out(tmp_path, ext):
     assert Image.open(out).mode == "RGB"
 
 
+def test_grey_with_alpha_png(tmp_path):
+    la = np.dstack([smooth()[..., 0], np.full((48, 64), 90, np.uint8)])
+    src = tmp_path / "la.png"
+    Image.fromarray(la, "LA").save(src)
+    picture = load_image(src)
+    assert picture.source_mode == "LA" and picture.has_alpha
+    assert np.array_equal(picture.pixels[..., 2], la[..., 0])
+    out = tmp_path / "out.png"
+    save_image(out, picture)
+    with Image.open(out) as im:
+        assert im.mode == "LA" and np.array_equal(np.asarray(im), la)
+
+
+@pytest.mark.parametrize("ext", [".png", ".tif"])
+def test_16bit_grey_with_alpha_round_trip(tmp_path, ext):
+    deep = gradient(10, 12, 4, np.uint16)
+    deep[..., 1] = deep[..., 2] = deep[..., 0]
+    out = tmp_path / f"la16{ext}"
+    save_image(out, deep, like=Picture(deep, "PNG", source_mode="I;16"))
+    back = load_image(out)
+    assert np.array_equal(back.pixels, deep)
+
+
+@pytest.mark.parametrize("ext", [".png", ".webp", ".tif", ".jpg"])
+def test_exif_survives_format_change(tmp_path, ext):
+    src = tmp_path / "camera.jpg"
+    Image.fromarray(smooth()).save(src, exif=camera_exif(1))
+    out = tmp_path / f"converted{ext}"
+    save_image(out, load_image(src))
+    exif = Image.open(out).getexif()
+    assert exif[0x010F] == "TestCam" and exif[0x0132] == "2024:05:06 07:08:09"
+
+
 def test_16bit_grey_png_stays_grey_16bit(tmp_path):
     grey = gradient(12, 10, 1, np.uint16)[..., 0]
     src = tmp_path / "g16.png"
