@@ -27,8 +27,9 @@ from inpaint_studio.pipeline.resize import resize_image, resize_mask
 
 WORKING_SIZE = 512  # coarse long side for engines without a native size
 TILE = 1024  # refine in tiles when the hole box at a level is longer than this
-TILE_MARGIN = 192  # context around each tile's core
+TILE_MARGIN = 128  # known context around each tile's core, in pixels of its level
 CLOSENESS = 0.5  # how strongly the refiner keeps to the upsampled fill
+REFINE_ITERATIONS = 2  # EM iterations of the refiner per level
 COARSE_COST = 4.0  # progress weight of a coarse-fill pixel relative to a refined one
 
 
@@ -63,13 +64,10 @@ def _splits(lo: int, hi: int, parts: int) -> list[tuple[int, int]]:
 
 def plan_tiles(hole_box: BBox, height: int, width: int, tile: int = TILE,
                margin: int = TILE_MARGIN) -> list[Tile]:
-    """Split ``hole_box`` into cores of at most ``tile`` px a side, each with a window
-    grown by ``margin`` (clipped to the level). A hole box that fits is one tile whose
-    window is the whole level."""
+    """Split ``hole_box`` into cores of at most ``tile`` px a side, each seen through a
+    window grown by ``margin`` (clipped to the level)."""
     if hole_box.empty:
         return []
-    if max(hole_box.width, hole_box.height) <= tile:
-        return [Tile(hole_box, BBox(0, 0, width, height))]
     rows = _splits(hole_box.y0, hole_box.y1, -(-hole_box.height // tile))
     cols = _splits(hole_box.x0, hole_box.x1, -(-hole_box.width // tile))
     return [Tile(BBox(x0, y0, x1, y1), BBox(x0, y0, x1, y1).grow(margin).clip(width, height))
@@ -84,9 +82,11 @@ def _sub(progress: Optional[ProgressFn], lo: float, hi: float, label: str) -> Op
                                       f"{label}: {msg}" if msg else label)
 
 
-def refine_level(refiner, cur: np.ndarray, hole: np.ndarray, avoid: Optional[np.ndarray],
-                  params, closeness: float, progress: Optional[ProgressFn],
-                  cancel: Optional[CancelToken]) -> None:
+def refine_level(refiner, cur: np.ndarray, hole: np.ndarray, *,
+                 avoid: Optional[np.ndarray] = None, sketch: Optional[np.ndarray] = None,
+                 params: Optional[Mapping[str, Any]] = None, closeness: float = CLOSENESS,
+                 progress: Optional[ProgressFn] = None,
+                 cancel: Optional[CancelToken] = None) -> None:
     """Refine ``cur`` (level image with the upsampled fill in the hole) in place, tile by tile."""
     h, w = hole.shape
     tiles = plan_tiles(BBox.of_mask(hole), h, w, TILE, TILE_MARGIN)
@@ -110,9 +110,10 @@ def refine_level(refiner, cur: np.ndarray, hole: np.ndarray, avoid: Optional[np.
             crop = np.ascontiguousarray(cur[window.slices])
             sub = _sub(progress, i / len(tiles), (i + 1) / len(tiles),
                        f"tile {i + 1}/{len(tiles)}") if len(tiles) > 1 else progress
+            extra = {} if sketch is None else {"sketch": sketch[window.slices]}
             out = refiner.refine(crop, target, crop, params=params, closeness=closeness,
                                  avoid=block if block.any() else None, progress=sub,
-                                 cancel=cancel)
+                                 cancel=cancel, **extra)
             cur[window.slices][target] = out[target]
         pending[t.core.slices] = False
 
@@ -133,7 +134,8 @@ def fill_component(engine, image: np.ndarray, hole: np.ndarray,
         return image.copy()
     if refiner is None and hasattr(engine, "refine"):
         refiner = engine
-    refine_params = params if refiner is engine else None
+    refine_params = dict(params or {}) if refiner is engine else {}
+    refine_params["iterations"] = REFINE_ITERATIONS
     h, w = hole.shape
     levels = plan_levels(h, w, engine.info.native_size)
     small = [resize_mask(hole, lv.height, lv.width) for lv in levels[:-1]] + [hole]
@@ -163,8 +165,9 @@ def fill_component(engine, image: np.ndarray, hole: np.ndarray,
         cur[lhole] = up[lhole]
         del up
         if refiner is not None:
-            refine_level(refiner, cur, lhole, at(lv, avoid),
-                          refine_params, closeness, sub, cancel)
+            refine_level(refiner, cur, lhole, avoid=at(lv, avoid), sketch=at(lv, sketch),
+                         params=refine_params, closeness=closeness, progress=sub,
+                         cancel=cancel)
     check_cancel(cancel)
     out = match_colour(image, hole, cur, exclude=avoid)
     out[~hole] = image[~hole]

@@ -125,9 +125,9 @@ def test_tiles_cover_every_hole_box_pixel_exactly_once(box):
     assert (count[inside] == 1).all() and (count[~inside] == 0).all()
 
 
-def test_small_hole_box_is_one_tile_seeing_the_whole_level():
-    tiles = hires.plan_tiles(BBox(10, 10, 40, 40), 100, 120, tile=64)
-    assert tiles == [hires.Tile(BBox(10, 10, 40, 40), BBox(0, 0, 120, 100))]
+def test_small_hole_box_is_one_tile_with_a_clipped_margin():
+    tiles = hires.plan_tiles(BBox(10, 20, 40, 50), 100, 120, tile=64, margin=16)
+    assert tiles == [hires.Tile(BBox(10, 20, 40, 50), BBox(0, 4, 56, 66))]
 
 
 class CountingRefiner:
@@ -150,7 +150,7 @@ def test_refine_level_touches_each_hole_pixel_once(monkeypatch):
     hole = ellipse_hole(120, 150, 60, 70, 45, 60)
     cur = np.zeros((120, 150, 3), np.uint8)
     refiner = CountingRefiner()
-    hires.refine_level(refiner, cur, hole, None, None, 0.5, None, None)
+    hires.refine_level(refiner, cur, hole)
     assert len(refiner.avoids) > 4  # really tiled
     assert (cur[hole] == 1).all() and (cur[~hole] == 0).all()
 
