@@ -117,7 +117,7 @@ def _open(path: str) -> Image.Image:
     try:
         with _PIL_LIMIT_LOCK, warnings.catch_warnings():
             old, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore")  # bomb warnings, Pillow's notes on odd EXIF
             try:
                 return Image.open(path)
             finally:
