@@ -109,24 +109,27 @@ def attend(f: torch.Tensor, b: torch.Tensor, raw: torch.Tensor, valid: torch.Ten
 
     queries: (B, H*W) bool, the query positions to compute (None = all). Outputs that only
     uncomputed queries paste into are 0 (plus nothing from the clamp term).
-    scores_fn(pq, pk_normed, q_idx, k_idx) -> (nq, nk) raw scores; default ``patch_scores``.
+    scores_fn(pq, pk_normed, q_idx, k_idx) -> (nq, nk) raw scores, given all unfolded query
+    patches pq (L, D) and all normalised key patches (L, D); default: the plain product
+    of the selected rows (same as ``patch_scores``).
     check: called between chunks (e.g. a cancel check)."""
     bsz, _, h, w = b.shape
     n = h * w
-    scores_fn = scores_fn or patch_scores
     out = []
     for i in range(bsz):
-        pk_all = unfold_patches(b[i], ksize)
-        pq = pk_all if f is b else unfold_patches(f[i], ksize)
-        rp_all = raw_patches(raw[i], rate)
+        pk_all = unfold_patches(b[i], ksize).contiguous()
+        pq = pk_all if f is b else unfold_patches(f[i], ksize).contiguous()
+        rp_all = raw_patches(raw[i], rate).contiguous()
         k_idx = torch.nonzero(valid[i]).flatten()
         n_invalid = n - k_idx.numel()
-        pk = normalise(pk_all)
+        pk = normalise(pk_all[k_idx])
         rp = rp_all[k_idx]
         const = None
         if clamp is not None and n_invalid:  # invalid keys keep weight `clamp`
             const = clamp * rp_all[~valid[i]].sum(0)
         q_all = torch.arange(n, device=b.device) if queries is None else torch.nonzero(queries[i]).flatten()
+        pq_sel = pq if queries is None or scores_fn else pq[q_all]
+        pk_normed_all = normalise(pk_all) if scores_fn else None
         cols = rp_all.new_zeros(n, rp_all.shape[1])
         step = max(1, max_elems // max(k_idx.numel(), 1))
         for start in range(0, q_all.numel(), step):
@@ -134,7 +137,11 @@ def attend(f: torch.Tensor, b: torch.Tensor, raw: torch.Tensor, valid: torch.Ten
                 check()
             q_idx = q_all[start:start + step]
             if k_idx.numel():
-                logits = scores_fn(pq, pk, q_idx, k_idx).float().mul_(scale)
+                if scores_fn is None:
+                    logits = pq_sel[start:start + step] @ pk.t()
+                else:
+                    logits = scores_fn(pq, pk_normed_all, q_idx, k_idx)
+                logits = logits.float().mul_(scale)
                 top = logits.amax(dim=1, keepdim=True)
                 if n_invalid:
                     top.clamp_(min=0.0)  # the zero logits of invalid keys

@@ -12,7 +12,7 @@ implements:
 
 The pipeline has already cropped, resized to ``info.native_size`` and padded to
 ``info.pad_multiple``. The model stays loaded between fills; ``unload()`` frees it.
-Parameter ``half_precision`` (if the engine lists it) runs under torch.autocast: fp16 on
+Parameter ``half_precision`` (registry's _HALF, if the engine lists it) runs under torch.autocast: fp16 on
 CUDA, bf16 on CPU (only fast on CPUs with native bf16). A CUDA out-of-memory error retries
 once in half precision, then runs that fill on the CPU ("GPU out of memory, continuing on CPU").
 """
@@ -28,11 +28,9 @@ import torch
 
 from inpaint_studio.core.errors import UserError
 from inpaint_studio.core.types import CancelToken, ProgressFn, check_cancel
-from inpaint_studio.engines.base import Engine, ParamSpec, check_inputs
+from inpaint_studio.engines.base import Engine, check_inputs
 from inpaint_studio.engines.device import is_out_of_memory, pick_device
 
-HALF_PARAM = ParamSpec("half_precision", "Half precision", False, "bool",
-                       help="fp16 on CUDA / bf16 on CPU: faster on recent hardware, slightly different fill.")
 OOM_MESSAGE = "GPU out of memory, continuing on CPU"
 
 
