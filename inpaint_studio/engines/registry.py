@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 DEFAULT_ENGINE = "patchmatch"
 
 _SEED = ParamSpec("seed", "Seed", 0, "int", 0, 2**31 - 1, help="Same seed, same fill.")
+_HALF = ParamSpec("half_precision", "Half precision", False, "bool",
+                  help="fp16 on CUDA / bf16 on CPU: faster on recent hardware, slightly different fill.")
 
 ENGINES: dict[str, EngineInfo] = {
     info.name: info
@@ -51,6 +53,18 @@ ENGINES: dict[str, EngineInfo] = {
             target="inpaint_studio.engines.smooth:NavierStokesEngine",
             min_context=8,
             params=(ParamSpec("radius", "Radius", 5, "int", 1, 50),),
+        ),
+        EngineInfo(
+            name="pennet",
+            title="PEN-Net",
+            description="Pyramid-context encoder network (Zeng et al., CVPR 2019); fills at 256 px.",
+            target="inpaint_studio.engines.pennet:PenNetEngine",
+            native_size=256,
+            pad_multiple=64,
+            min_context=64,
+            uses_torch=True,
+            weights=("pennet-ours", "pennet-places2"),
+            params=(_HALF,),
         ),
     )
 }
