@@ -66,6 +66,21 @@ ENGINES: dict[str, EngineInfo] = {
             weights=("pennet-ours", "pennet-places2"),
             params=(_HALF,),
         ),
+        EngineInfo(
+            name="gated",
+            title="Gated convolution (DeepFill v2)",
+            description="Gated convolutions with contextual attention (Yu et al., ICCV 2019); fills at 512 px; "
+                        "follows sketch lines with sketch-guided weights.",
+            target="inpaint_studio.engines.gated.engine:GatedEngine",
+            native_size=512,
+            pad_multiple=8,
+            min_context=128,
+            uses_sketch=True,
+            uses_torch=True,
+            weights=("gated-sketch-ours", "deepfill2-places2-tf", "deepfill2-places2-pt"),
+            licence_note="The public DeepFill v2 weights are CC BY-NC 4.0: non-commercial use only.",
+            params=(_HALF,),
+        ),
     )
 }
 

@@ -1,0 +1,141 @@
+"""DeepFill contextual attention on top of the shared patch attention (engines/attention.py).
+
+Input: the 1/4-resolution feature ``x`` (B, C, H4, W4), H4 and W4 even, and the full-size
+hole mask (B, 1, 4*H4, 4*W4), 1 = hole. Matching happens at 1/8 (``x`` subsampled by 2,
+nearest); keys and queries are 3x3 patches there; keys touching the hole (in the 1/8 mask)
+are invalid; 4x4 patches of ``x`` are pasted back (stride 2) and divided by 4.
+
+DeepFill specifics handled here:
+
+- ``fuse``: the (key, query) score matrix is summed along its diagonal (3 taps) with both
+  indexed in raster order, then again in column-major order, so neighbouring matches
+  reinforce each other. Indices run on across row ends, as in the original.
+- key normalisation: ``"max"`` divides by max(|w|, 1e-4) (the official TensorFlow code,
+  used for the TF-converted weights); ``"escape"`` by sqrt(sum(w^2 + 1e-4)) (the PyTorch
+  port the ``states_pt_*`` weights were fine-tuned with).
+
+``contextual_attention(..., reference=True)`` is the straightforward all-pairs computation;
+the default computes only the queries that can reach a hole pixel of the network output
+(``relevant_queries``) against the valid keys, so the filled pixels are the same.
+"""
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+import torch
+import torch.nn.functional as F
+
+from inpaint_studio.engines.attention import attend, valid_keys
+
+SCALE = 10.0
+ESCAPE = 1e-4
+
+
+def relevant_queries(hole: torch.Tensor) -> torch.Tensor:
+    """(B, H/8 * W/8) bool: queries whose output can reach a hole pixel of the output.
+
+    Follows the layers after the attention: 4 convs 3x3 at 1/4, nearest x2, 2 convs at 1/2,
+    nearest x2, 3 convs at full size; a query pastes a 4x4 footprint (stride 2, pad 1) at 1/4.
+    """
+    m = hole.float()
+    for size, stride, pad in ((7, 1, 3), (2, 2, 0), (5, 1, 2), (2, 2, 0), (9, 1, 4), (4, 2, 1)):
+        m = F.max_pool2d(m, size, stride, pad)
+    return (m > 0).flatten(1)
+
+
+def _normalise(p: torch.Tensor, norm: str) -> torch.Tensor:
+    if norm == "escape":
+        return p / torch.sqrt((p * p).sum(1, keepdim=True) + p.shape[1] * ESCAPE)
+    return p / p.norm(dim=1, keepdim=True).clamp(min=ESCAPE)
+
+
+def _shift_tables(hs: int, ws: int, device) -> torch.Tensor:
+    """[9, L]: index p -> R(C(p, d2), d1) for d2, d1 in (-1, 0, 1), or -1 off the ends.
+
+    C moves by d2 in column-major order, R by d1 in raster order; fused score of (q, k) is
+    the sum over the 9 pairs of the raw score of (table[i, q], table[i, k])."""
+    n = hs * ws
+    idx = torch.arange(n, device=device)
+    cm = (idx % ws) * hs + idx // ws  # raster index -> column-major position
+    back = torch.empty_like(idx)
+    back[cm] = idx
+    rows = []
+    for d2 in (-1, 0, 1):
+        t = cm + d2
+        a = torch.where((t >= 0) & (t < n), back[t.clamp(0, n - 1)], torch.full_like(t, -1))
+        for d1 in (-1, 0, 1):
+            b = a + d1
+            rows.append(torch.where((a >= 0) & (b >= 0) & (b < n), b, torch.full_like(b, -1)))
+    return torch.stack(rows)
+
+
+def _scores_fn(hs: int, ws: int, norm: str, fuse: bool, device) -> Callable:
+    """scores_fn for ``attend``: (fused) scores of query rows x key rows."""
+    tables = _shift_tables(hs, ws, device) if fuse else None
+    cache: dict = {}
+
+    def scores(pq, pk_normed_all, q_idx, k_idx):
+        if norm == "max":
+            keys = pk_normed_all
+        else:
+            if cache.get("src") is not pq:
+                cache["src"], cache["keys"] = pq, _normalise(pq, norm)
+            keys = cache["keys"]
+        if not fuse:
+            return pq[q_idx] @ keys[k_idx].t()
+        q_rows, k_rows = tables[:, q_idx], tables[:, k_idx]  # [9, Q], [9, K]; -1 = zero
+        need = torch.unique(q_rows[q_rows >= 0])
+        s = pq[need] @ keys.t()  # [N, L]
+        s = F.pad(s, (0, 1, 0, 1))  # last row/column: the zero patch
+        pos = torch.full((pq.shape[0] + 1,), need.numel(), dtype=torch.long, device=pq.device)
+        pos[need] = torch.arange(need.numel(), device=pq.device)
+        q_pos = pos[q_rows]  # -1 -> index L -> zero row
+        k_rows = torch.where(k_rows >= 0, k_rows, torch.full_like(k_rows, pq.shape[0]))
+        return sum(s[q_pos[i][:, None], k_rows[i][None, :]] for i in range(9))
+
+    return scores
+
+
+def _fuse_full(s: torch.Tensor, hs: int, ws: int) -> torch.Tensor:
+    """Diagonal 3-tap sums of a [L, L] score matrix in raster, then column-major order."""
+    def diag(m):
+        p = F.pad(m, (1, 1, 1, 1))
+        return p[:-2, :-2] + p[1:-1, 1:-1] + p[2:, 2:]
+
+    order = torch.arange(hs * ws, device=s.device).view(hs, ws).t().flatten()
+    s = diag(diag(s)[order][:, order])
+    inverse = torch.empty_like(order)
+    inverse[order] = torch.arange(order.numel(), device=s.device)
+    return s[inverse][:, inverse]
+
+
+def _reference(x: torch.Tensor, small: torch.Tensor, valid: torch.Tensor, norm: str, fuse: bool) -> torch.Tensor:
+    out = []
+    hs, ws = small.shape[-2:]
+    for b in range(x.shape[0]):
+        patches = F.unfold(small[b:b + 1], 3, padding=1)[0].t()  # [L, C*9]
+        scores = patches @ _normalise(patches, norm).t()  # [L queries, L keys]
+        if fuse:
+            scores = _fuse_full(scores, hs, ws)
+        mm = valid[b].to(scores.dtype)[None, :]
+        attn = torch.softmax((scores * mm).float() * SCALE, dim=1).to(x.dtype) * mm
+        raw = F.unfold(x[b:b + 1], 4, stride=2, padding=1)[0]  # [C*16, L]
+        cols = raw @ attn.t()
+        out.append(F.fold(cols[None], x.shape[-2:], 4, stride=2, padding=1) / 4.0)
+    return torch.cat(out)
+
+
+def contextual_attention(x: torch.Tensor, hole: torch.Tensor, *, fuse: bool = True, norm: str = "max",
+                         reference: bool = False, queries: Optional[torch.Tensor] = None,
+                         check: Optional[Callable[[], None]] = None) -> torch.Tensor:
+    """DeepFill contextual attention; ``queries`` (B, L) bool overrides ``relevant_queries``."""
+    small = x[:, :, ::2, ::2]
+    hs, ws = small.shape[-2:]
+    valid = valid_keys(hole[:, :, ::8, ::8][:, :, :hs, :ws].float())
+    if reference:
+        return _reference(x, small, valid, norm, fuse)
+    if queries is None:
+        queries = relevant_queries(hole)
+    scores_fn = _scores_fn(hs, ws, norm, fuse, x.device) if (fuse or norm != "max") else None
+    return attend(small, small, x, valid, ksize=3, rate=2, scale=SCALE, queries=queries,
+                  scores_fn=scores_fn, check=check)
