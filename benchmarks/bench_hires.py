@@ -111,15 +111,15 @@ def child(method: str, folder: str, size: int) -> None:
     engine = registry.create("patchmatch", "cpu")
     engine.load()
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     if method == "down":
         result = fill_down(image, hole, engine)
     else:
         result = run_fill(image, hole, engine, hires="on" if method == "hires" else "off").image
-    seconds = time.perf_counter() - t
+    seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
     sharp, psnr = scores(result, truth, hole)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(dict(method=method, size=size, seconds=seconds, peak_mb=peak,
+    print(json.dumps(dict(method=method, size=size, seconds=seconds, cpu_s=cpu, peak_mb=peak,
                           base_mb=base_rss, sharpness=sharp, psnr=psnr)))
 
 
@@ -127,12 +127,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="12,24")
     ap.add_argument("--methods", default="hires,down,full")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="torch threads per run (default: torch's choice)")
     ap.add_argument("--child", nargs=3, metavar=("METHOD", "FOLDER", "SIZE"))
     args = ap.parse_args()
     if args.child:
         child(args.child[0], args.child[1], int(args.child[2]))
         return
-    print("load before:", os.getloadavg(), "cpus:", os.cpu_count())
+    print("load before:", os.getloadavg(), "cpus:", os.cpu_count(), "threads:", args.threads or "auto")
     with tempfile.TemporaryDirectory() as folder:
         rows = []
         for size in (int(s) for s in args.sizes.split(",")):
@@ -146,14 +148,17 @@ def main() -> None:
             np.save(os.path.join(folder, f"hole{size}.npy"), hole)
             del truth, image
             for method in args.methods.split(","):
+                env = dict(os.environ)
+                if args.threads:
+                    env["OMP_NUM_THREADS"] = str(args.threads)
                 proc = subprocess.run([sys.executable, __file__, "--child", method, folder, str(size)],
-                                      capture_output=True, text=True)
+                                      capture_output=True, text=True, env=env)
                 if proc.returncode:
                     print(proc.stderr[-2000:])
                     continue
                 row = json.loads(proc.stdout.strip().splitlines()[-1])
                 rows.append(row)
-                print(f"{size:>3} MP {method:>5}: {row['seconds']:7.1f} s  peak {row['peak_mb']:6.0f} MB "
+                print(f"{size:>3} MP {method:>5}: {row['seconds']:7.1f} s (cpu {row['cpu_s']:.1f} s)  peak {row['peak_mb']:6.0f} MB "
                       f"(after imports {row['base_mb']:.0f})  sharpness {row['sharpness']:.2f}  "
                       f"PSNR {row['psnr']:.2f} dB", flush=True)
     print("load after:", os.getloadavg())

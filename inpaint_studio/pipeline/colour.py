@@ -92,6 +92,6 @@ def match_colour(image: np.ndarray, hole: np.ndarray, filled: np.ndarray, *,
     diff[pin] = known_mean[pin] - fill_mean[pin]
     correction = membrane(diff, pin)
     correction = cv2.resize(correction, (w, h), interpolation=cv2.INTER_LINEAR)
-    fixed = filled[hole].astype(np.float32) + correction[hole]
-    out[hole] = np.clip(np.rint(fixed), 0, 255).astype(np.uint8)
+    fixed = cv2.add(filled, correction, dtype=cv2.CV_8U)  # rounds and saturates
+    np.copyto(out, fixed, where=hole[..., None])
     return out

@@ -28,7 +28,7 @@ from inpaint_studio.pipeline.resize import resize_image, resize_mask
 WORKING_SIZE = 512  # coarse long side for engines without a native size
 TILE = 1024  # refine in tiles when the hole box at a level is longer than this
 TILE_MARGIN = 128  # known context around each tile's core, in pixels of its level
-CLOSENESS = 0.5  # how strongly the refiner keeps to the upsampled fill
+CLOSENESS = 0.1  # how strongly the refiner keeps to the upsampled fill (0..1)
 REFINE_ITERATIONS = 2  # EM iterations of the refiner per level
 COARSE_COST = 4.0  # progress weight of a coarse-fill pixel relative to a refined one
 
@@ -121,13 +121,13 @@ def refine_level(refiner, cur: np.ndarray, hole: np.ndarray, *,
 def fill_component(engine, image: np.ndarray, hole: np.ndarray,
                    sketch: Optional[np.ndarray] = None, avoid: Optional[np.ndarray] = None,
                    params: Optional[Mapping[str, Any]] = None, *, refiner=None,
-                   closeness: float = CLOSENESS, progress: Optional[ProgressFn] = None,
+                   closeness: Optional[float] = None, progress: Optional[ProgressFn] = None,
                    cancel: Optional[CancelToken] = None) -> np.ndarray:
     """Coarse-to-fine fill of one crop (RGB uint8, bool masks); returns a new RGB uint8
     crop equal to ``image`` outside ``hole``.
 
     ``refiner`` defaults to ``engine`` when it can refine (PatchMatch); with no refiner
-    the levels only upsample the coarse fill.
+    the levels only upsample the coarse fill. ``closeness`` defaults to ``CLOSENESS``.
     """
     check_cancel(cancel)
     if not hole.any():
@@ -136,6 +136,7 @@ def fill_component(engine, image: np.ndarray, hole: np.ndarray,
         refiner = engine
     refine_params = dict(params or {}) if refiner is engine else {}
     refine_params["iterations"] = REFINE_ITERATIONS
+    closeness = CLOSENESS if closeness is None else closeness
     h, w = hole.shape
     levels = plan_levels(h, w, engine.info.native_size)
     small = [resize_mask(hole, lv.height, lv.width) for lv in levels[:-1]] + [hole]
@@ -154,7 +155,7 @@ def fill_component(engine, image: np.ndarray, hole: np.ndarray,
     filled = _run.fill_crop(engine, img, small[0], at(first, sketch), at(first, avoid), params,
                             progress=sub, cancel=cancel)
     cur = img
-    cur[small[0]] = filled[small[0]]
+    np.copyto(cur, filled, where=small[0][..., None])
     for k in range(1, len(levels)):
         check_cancel(cancel)
         lv, lhole = levels[k], small[k]
@@ -162,7 +163,7 @@ def fill_component(engine, image: np.ndarray, hole: np.ndarray,
         sub = _sub(progress, edges[k], edges[k + 1], label)
         up = cv2.resize(cur, (lv.width, lv.height), interpolation=cv2.INTER_CUBIC)
         cur = image.copy() if lv.factor == 1 else resize_image(image, lv.height, lv.width)
-        cur[lhole] = up[lhole]
+        np.copyto(cur, up, where=lhole[..., None])
         del up
         if refiner is not None:
             refine_level(refiner, cur, lhole, avoid=at(lv, avoid), sketch=at(lv, sketch),
@@ -170,7 +171,6 @@ def fill_component(engine, image: np.ndarray, hole: np.ndarray,
                          cancel=cancel)
     check_cancel(cancel)
     out = match_colour(image, hole, cur, exclude=avoid)
-    out[~hole] = image[~hole]
     if progress is not None:
         progress(1.0, "done")
     return out
