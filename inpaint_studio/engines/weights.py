@@ -199,16 +199,21 @@ def file_sha256(path: Path, *, use_cache: bool = True) -> str:
 
 def _torch_load(path: Path, device: str = "cpu") -> Any:
     import pickle
+    import re
 
     import torch
 
     try:
         return torch.load(path, map_location=device, weights_only=True)
     except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"{path.name} cannot be loaded safely (weights_only): {first}") from None
+        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(exc))
+        if found:
+            raise UserError(f"{path.name} contains Python objects ({found.group(1)}) that are not loaded "
+                            f"for safety: only plain weight files are accepted") from None
+        raise UserError(f"{path.name} is not a readable PyTorch checkpoint (corrupt, truncated, or not a "
+                        f"checkpoint at all)") from None
     except (RuntimeError, EOFError, ValueError, OSError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = str(exc).strip().split(". ")[0] if str(exc).strip() else type(exc).__name__
         raise UserError(f"{path.name} is not a readable PyTorch checkpoint (corrupt or truncated?): {first}") from None
 
 
