@@ -110,7 +110,7 @@ def licence_line(entry: "WeightEntry | str") -> str:
     """One line for the user: licence and training data, with a non-commercial warning."""
     entry = get_entry(entry)
     warn = " - NON-COMMERCIAL USE ONLY" if entry.non_commercial else ""
-    return f"licence: {entry.licence}{warn}; trained on {entry.training_data}; source: {entry.source_url}"
+    return f"licence: {entry.licence}{warn}; training data: {entry.training_data}; source: {entry.source_url}"
 
 
 # ---------------------------------------------------------------- where files are

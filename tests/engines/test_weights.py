@@ -218,3 +218,22 @@ def test_listing_and_readiness_never_import_torch():
             "assert 'torch' not in sys.modules")
     import subprocess
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_cli_lists_imports_and_verifies(user_dir, tmp_path, capsys):
+    from inpaint_studio.cli import main
+
+    assert main(["weights", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "deepfill2-places2-tf [gated] not installed" in listing and "NON-COMMERCIAL USE ONLY" in listing
+    source = generator_file(tmp_path / "states_tf_places2.pth")
+    assert main(["weights", "import", str(source), "--engine", "gated"]) == 0
+    out = capsys.readouterr().out
+    assert "as 'deepfill2-places2-tf'" in out and "CC BY-NC 4.0" in out
+    assert main(["weights", "verify"]) == 0
+    assert "deepfill2-places2-tf: ok" in capsys.readouterr().out
+    path = weights.weight_path("deepfill2-places2-tf")
+    path.write_bytes(path.read_bytes()[:-10])
+    assert main(["weights", "verify"]) == 1
+    assert main(["weights", "import", str(tmp_path / "nope.pth"), "--engine", "gated"]) == 2
+    assert "no such file" in capsys.readouterr().err
