@@ -70,11 +70,13 @@ def _shift_tables(hs: int, ws: int, device) -> torch.Tensor:
 
 
 def _scores_fn(hs: int, ws: int, norm: str, fuse: bool, device) -> Callable:
-    """scores_fn for ``attend``: (fused) scores of query rows x key rows."""
+    """scores_fn for ``attend``: (fused) scores of the given queries against every key
+    (or against ``k_idx`` only, when given)."""
+    n = hs * ws
     tables = _shift_tables(hs, ws, device) if fuse else None
     cache: dict = {}
 
-    def scores(pq, pk_normed_all, q_idx, k_idx):
+    def scores(pq, pk_normed_all, q_idx, k_idx=None):
         if norm == "max":
             keys = pk_normed_all
         else:
@@ -82,15 +84,16 @@ def _scores_fn(hs: int, ws: int, norm: str, fuse: bool, device) -> Callable:
                 cache["src"], cache["keys"] = pq, _normalise(pq, norm)
             keys = cache["keys"]
         if not fuse:
-            return pq[q_idx] @ keys[k_idx].t()
-        q_rows, k_rows = tables[:, q_idx], tables[:, k_idx]  # [9, Q], [9, K]; -1 = zero
+            result = pq[q_idx] @ keys.t()
+            return result if k_idx is None else result[:, k_idx]
+        q_rows = tables[:, q_idx]  # [9, Q]; -1 = zero patch
+        k_rows = tables if k_idx is None else tables[:, k_idx]
         need = torch.unique(q_rows[q_rows >= 0])
-        s = pq[need] @ keys.t()  # [N, L]
-        s = F.pad(s, (0, 1, 0, 1))  # last row/column: the zero patch
-        pos = torch.full((pq.shape[0] + 1,), need.numel(), dtype=torch.long, device=pq.device)
+        s = F.pad(pq[need] @ keys.t(), (0, 1, 0, 1))  # [N + 1, L + 1]: last row/column zero
+        pos = torch.full((n + 1,), need.numel(), dtype=torch.long, device=pq.device)
         pos[need] = torch.arange(need.numel(), device=pq.device)
-        q_pos = pos[q_rows]  # -1 -> index L -> zero row
-        k_rows = torch.where(k_rows >= 0, k_rows, torch.full_like(k_rows, pq.shape[0]))
+        q_pos = pos[q_rows]  # -1 -> pos[n] -> the zero row
+        k_rows = torch.where(k_rows >= 0, k_rows, torch.full_like(k_rows, n))
         return sum(s[q_pos[i][:, None], k_rows[i][None, :]] for i in range(9))
 
     return scores
