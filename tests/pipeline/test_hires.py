@@ -135,10 +135,12 @@ class CountingRefiner:
 
     def __init__(self):
         self.avoids = []
+        self.sketches = []
 
     def refine(self, image, hole, init, *, params=None, closeness=0.5, avoid=None,
-               progress=None, cancel=None):
+               sketch=None, progress=None, cancel=None):
         self.avoids.append(avoid)
+        self.sketches.append(sketch)
         out = init.copy()
         out[hole] += 1
         return out
@@ -153,6 +155,22 @@ def test_refine_level_touches_each_hole_pixel_once(monkeypatch):
     hires.refine_level(refiner, cur, hole)
     assert len(refiner.avoids) > 4  # really tiled
     assert (cur[hole] == 1).all() and (cur[~hole] == 0).all()
+
+
+def test_refine_level_passes_avoid_and_sketch_windows():
+    hole = ellipse_hole(400, 400, 200, 200, 30, 20)
+    avoid = np.zeros_like(hole)
+    avoid[200:210, 10:390] = True  # crosses the hole and sticks out of the window
+    sketch = np.zeros_like(hole)
+    sketch[:, 200] = True
+    refiner = CountingRefiner()
+    hires.refine_level(refiner, np.zeros((400, 400, 3), np.uint8), hole, avoid=avoid,
+                       sketch=sketch)
+    window = BBox.of_mask(hole).grow(hires.TILE_MARGIN).clip(400, 400)
+    (got_avoid,), (got_sketch,) = refiner.avoids, refiner.sketches
+    assert got_avoid.shape == got_sketch.shape == (window.height, window.width) != (400, 400)
+    assert np.array_equal(got_avoid, avoid[window.slices])
+    assert np.array_equal(got_sketch, sketch[window.slices])
 
 
 # --- full component fill -------------------------------------------------------------
