@@ -1,0 +1,67 @@
+"""Fixtures for the editor tests: a window with isolated settings and fake engines."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import fake_engines
+
+
+def make_photo(path, width=160, height=120, seed=0):
+    """A textured RGB photo saved as PNG; returns its pixels."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width]
+    pixels = np.stack([(x * 255 // width), (y * 255 // height), ((x + y) * 3) % 256], axis=2)
+    pixels = np.clip(pixels + rng.integers(-12, 13, pixels.shape), 0, 255).astype(np.uint8)
+    Image.fromarray(pixels).save(path)
+    return pixels
+
+
+@pytest.fixture
+def messages(monkeypatch):
+    """Record QMessageBox.warning calls instead of blocking on them."""
+    from PySide6.QtWidgets import QMessageBox
+
+    seen = []
+    monkeypatch.setattr(QMessageBox, "warning",
+                        staticmethod(lambda parent, title, text, *a, **k: seen.append((title, text))))
+    return seen
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch, messages):
+    from PySide6.QtCore import QSettings
+
+    from inpaint_studio.app import make_application
+    from inpaint_studio.ui.main_window import MainWindow
+
+    make_application()
+    fake_engines.register(monkeypatch)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+    win = MainWindow(settings=settings)
+    win.resize(1000, 700)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    fake_engines.SlowEngine.release.set()
+    if win.history is not None:
+        win.history.set_clean()
+    win.close()
+    win.service.shutdown()
+    win.deleteLater()
+
+
+@pytest.fixture
+def photo(tmp_path):
+    path = tmp_path / "photo.png"
+    pixels = make_photo(path)
+    return path, pixels
+
+
+@pytest.fixture
+def opened(window, photo):
+    """The window with the test photo open."""
+    path, _ = photo
+    assert window.open_path(path)
+    return window

@@ -1,0 +1,297 @@
+"""The editor window: undo/redo of every step kind, history panel, fills, files."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QPoint, Qt
+
+import fake_engines
+from inpaint_studio.commands.edits import MaskStroke, SketchStroke
+from inpaint_studio.core import imageio
+from inpaint_studio.ui.dialogs import dialogs
+
+
+def state(doc):
+    return doc.image.copy(), doc.mask.copy(), doc.sketch.copy()
+
+
+def assert_state(doc, expected):
+    for got, want in zip(state(doc), expected):
+        assert np.array_equal(got, want)
+
+
+def stroke(win, cls, points, radius=5, value=True):
+    s = cls.begin(win.document, radius=radius, value=value)
+    for a, b in zip(points[:-1], points[1:]):
+        s.add_segment(a, b)
+    win.history.push(s.end())
+
+
+def fill_and_wait(qtbot, win, engine, signal="finished", timeout=20000):
+    win.engine_panel.set_engine(engine)
+    assert win.engine_panel.engine == engine
+    with qtbot.waitSignal(getattr(win.service, signal), timeout=timeout) as blocker:
+        win.actions["run"].trigger()
+    return blocker
+
+
+def test_undo_redo_every_step_kind(qtbot, opened, monkeypatch):
+    win, doc = opened, opened.document
+    monkeypatch.setattr(dialogs, "ask_grow", lambda parent: 3)
+    snapshots = [state(doc)]
+    steps = [
+        lambda: stroke(win, MaskStroke, [(10, 10), (60, 30)]),
+        lambda: stroke(win, MaskStroke, [(20, 10), (40, 25)], value=False),
+        lambda: stroke(win, SketchStroke, [(5, 90), (150, 95)], radius=2),
+        lambda: win.mask_op("invert"),
+        lambda: win.mask_op("invert"),
+        lambda: win.actions["grow_mask"].trigger(),
+        lambda: win.mask_op("shrink", 2),
+        lambda: fill_and_wait(qtbot, win, "flat"),
+        lambda: stroke(win, MaskStroke, [(100, 60), (120, 70)]),
+        lambda: win.actions["clear_mask"].trigger(),
+        lambda: win.actions["clear_sketch"].trigger(),
+    ]
+    for step in steps:
+        step()
+        snapshots.append(state(doc))
+        assert win.history.index == len(snapshots) - 1
+    assert "Fill (Flat)" in win.history.steps
+    assert not np.array_equal(snapshots[-1][0], snapshots[0][0])  # the fill changed pixels
+    for expected in reversed(snapshots[:-1]):
+        win.actions["undo"].trigger()
+        assert_state(doc, expected)
+    assert not win.actions["undo"].isEnabled() and not doc.modified
+    for expected in snapshots[1:]:
+        win.actions["redo"].trigger()
+        assert_state(doc, expected)
+    assert doc.modified
+
+
+def test_history_panel_jumps_to_a_step(qtbot, opened):
+    win, doc = opened, opened.document
+    snapshots = [state(doc)]
+    for y in (10, 40, 70):
+        stroke(win, MaskStroke, [(10, y), (90, y)])
+        snapshots.append(state(doc))
+    panel = win.history_panel.list
+    assert [panel.item(i).text() for i in range(panel.count())] == ["Opened photo"] + ["Brush stroke"] * 3
+    rect = panel.visualItemRect(panel.item(1))
+    qtbot.mouseClick(panel.viewport(), Qt.LeftButton, Qt.NoModifier, rect.center())
+    assert win.history.index == 1
+    assert_state(doc, snapshots[1])
+    win.history_panel.goto(3)
+    assert_state(doc, snapshots[3])
+    win.history_panel.goto(0)
+    assert_state(doc, snapshots[0])
+
+
+def test_patchmatch_fill_changes_only_the_hole(qtbot, opened):
+    win, doc = opened, opened.document
+    before = doc.image.copy()
+    hole = np.zeros_like(doc.mask)
+    hole[40:60, 50:80] = True
+    doc.write_region("mask", doc.bounds, hole)
+    win.engine_panel.set_params({"iterations": 2})
+    fill_and_wait(qtbot, win, "patchmatch", timeout=60000)
+    changed = (doc.image != before).any(axis=2)
+    assert changed.any()
+    assert not changed[~hole].any()
+    assert not doc.mask.any()
+    assert win.history.steps == ["Fill (PatchMatch)"]
+    assert win.engine_panel.run_button.isEnabled()
+    win.actions["undo"].trigger()
+    assert np.array_equal(doc.image, before) and np.array_equal(doc.mask, hole)
+
+
+def test_cancel_mid_run_leaves_document_unchanged(qtbot, opened):
+    win, doc = opened, opened.document
+    stroke(win, MaskStroke, [(30, 30), (80, 60)], radius=8)
+    before, steps = state(doc), win.history.steps
+    win.engine_panel.set_engine("slow")
+    with qtbot.waitSignal(win.service.progress, timeout=10000):
+        win.actions["run"].trigger()
+    assert win.engine_panel.cancel_button.isEnabled() and not win.actions["run"].isEnabled()
+    # painting goes on while the fill runs
+    qtbot.mouseMove(win.canvas.viewport(), QPoint(50, 50))
+    with qtbot.waitSignal(win.service.cancelled, timeout=10000):
+        win.engine_panel.cancel_button.click()
+    assert_state(doc, before)
+    assert win.history.steps == steps
+    assert win.engine_panel.run_button.isEnabled() and not win.fill_progress.isVisible()
+    assert "cancelled" in win.engine_panel.status.text()
+
+
+def test_engine_error_shows_message_and_changes_nothing(qtbot, opened, messages):
+    win, doc = opened, opened.document
+    stroke(win, MaskStroke, [(30, 30), (80, 60)], radius=8)
+    before, steps = state(doc), win.history.steps
+    fill_and_wait(qtbot, win, "broken", signal="failed")
+    assert messages == [("Fill failed", "RuntimeError: kernel exploded")]
+    assert_state(doc, before)
+    assert win.history.steps == steps and win.engine_panel.run_button.isEnabled()
+
+
+def test_run_with_empty_mask_does_nothing(qtbot, opened):
+    win = opened
+    win.actions["run"].trigger()
+    assert not win.service.busy
+    assert "mask" in win.engine_panel.status.text().lower()
+
+
+def test_open_save_round_trip_through_actions(qtbot, window, photo, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    path, pixels = photo
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(path), "")))
+    window.actions["open"].trigger()
+    doc = window.document
+    assert np.array_equal(doc.image, pixels) and window.windowTitle().startswith("photo.png")
+    stroke(window, MaskStroke, [(20, 20), (70, 40)], radius=6)
+    fill_and_wait(qtbot, window, "flat")
+    assert doc.modified
+
+    # Save on the opened file asks once; "Save As…" keeps the original untouched
+    out = tmp_path / "edited.png"
+    asked = []
+    monkeypatch.setattr(dialogs, "ask_overwrite_original", lambda p, n: asked.append(n) or "save_as")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), "")))
+    window.actions["save"].trigger()
+    assert asked == ["photo.png"]
+    assert np.array_equal(np.asarray(Image.open(path)), pixels)
+    assert np.array_equal(imageio.load_image(out).pixels, doc.image)
+    assert not doc.modified and doc.path == out
+    # the new file is ours: Save writes it without asking
+    stroke(window, MaskStroke, [(100, 80), (120, 90)], radius=4)
+    fill_and_wait(qtbot, window, "flat")
+    window.actions["save"].trigger()
+    assert asked == ["photo.png"]
+    assert np.array_equal(imageio.load_image(out).pixels, doc.image)
+    assert str(out.resolve()) == window.recent_files()[0]
+
+
+def test_overwrite_original_asked_once_and_jpeg_quality_once(qtbot, window, tmp_path, monkeypatch):
+    path = tmp_path / "shot.jpg"
+    Image.fromarray(np.full((40, 50, 3), 120, np.uint8)).save(path, quality=90)
+    assert window.open_path(path)
+    asked, qualities = [], []
+    monkeypatch.setattr(dialogs, "ask_overwrite_original", lambda p, n: asked.append(n) or "overwrite")
+    monkeypatch.setattr(dialogs, "ask_jpeg_quality", lambda p, default=95: qualities.append(1) or 80)
+    for _ in range(2):
+        stroke(window, MaskStroke, [(10, 10), (30, 20)], radius=3)
+        window.actions["save"].trigger()
+        assert not window.document.modified
+    assert asked == ["shot.jpg"] and qualities == [1]
+    assert imageio.load_image(path).pixels.shape == (40, 50, 3)
+
+
+def test_mask_export_import_round_trip(qtbot, opened, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    win, doc = opened, opened.document
+    stroke(win, MaskStroke, [(20, 20), (100, 70)], radius=9)
+    mask = doc.mask.copy()
+    out = tmp_path / "mask.png"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), "")))
+    win.actions["export_mask"].trigger()
+    win.actions["clear_mask"].trigger()
+    assert not doc.mask.any()
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(out), "")))
+    win.actions["import_mask"].trigger()
+    assert np.array_equal(doc.mask, mask)
+    assert win.history.steps[-1] == "Import mask"
+
+
+def test_bad_file_shows_one_line_error(qtbot, window, tmp_path, messages):
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"not a jpeg")
+    assert not window.open_path(bad)
+    assert len(messages) == 1 and "broken.jpg" in messages[0][1] and "\n" not in messages[0][1]
+    assert window.document is None
+
+
+def test_close_with_unsaved_changes_asks(qtbot, opened, monkeypatch):
+    win = opened
+    stroke(win, MaskStroke, [(20, 20), (60, 40)])
+    answers = ["cancel", "discard"]
+    monkeypatch.setattr(dialogs, "ask_unsaved", lambda p, n: answers.pop(0))
+    assert not win.close()
+    assert win.isVisible() and answers == ["discard"]
+    assert win.close()
+    assert answers == []
+
+
+def test_hold_backslash_shows_original(qtbot, opened):
+    win, canvas = opened, opened.canvas
+    stroke(win, MaskStroke, [(20, 20), (60, 40)])
+    fill_and_wait(qtbot, win, "flat")
+    assert win.original is not None
+    qtbot.keyPress(canvas, Qt.Key_Backslash)
+    assert canvas.compare_mode == "original"
+    qtbot.keyRelease(canvas, Qt.Key_Backslash)
+    assert canvas.compare_mode == "off"
+    win.actions["split"].trigger()
+    assert canvas.compare_mode == "split"
+    canvas.grab()  # paints both halves without error
+
+
+def test_settings_remembered(qtbot, opened, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from inpaint_studio.ui.main_window import MainWindow
+
+    win = opened
+    win.engine_panel.set_engine("telea")
+    win.brush.size = 77
+    win.save_settings()
+    again = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat),
+                       service=win.service)
+    try:
+        assert again.engine_panel.engine == "telea"
+        assert again.brush.size == 77
+    finally:
+        again.deleteLater()
+
+
+def test_help_lists_every_shortcut(qtbot, window):
+    help_dialog = dialogs.HelpDialog(window)
+    keys = {help_dialog.table.item(r, 1).text() for r in range(help_dialog.table.rowCount())}
+    for action in window.actions.values():
+        for seq in action.shortcuts():
+            assert any(seq.toString() in k.split(", ") for k in keys), seq.toString()
+    help_dialog.deleteLater()
+
+
+def test_engine_list_disables_not_ready_engines(qtbot, window, monkeypatch):
+    from inpaint_studio.engines import registry
+    from inpaint_studio.ui.panels.engine_panel import EnginePanel
+
+    real = registry.readiness
+    monkeypatch.setattr(registry, "readiness", lambda name: registry.Readiness(False, "weights missing")
+                        if name == "telea" else real(name))
+    panel = EnginePanel()
+    index = panel.engine_combo.findData("telea")
+    item = panel.engine_combo.model().item(index)
+    assert not item.isEnabled() and "weights missing" in item.toolTip()
+    assert not panel.set_engine("telea")
+    panel.deleteLater()
+
+
+def test_main_window_does_not_import_torch(tmp_path):
+    code = (
+        "import os, sys; os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
+        "from PySide6.QtCore import QSettings\n"
+        "from inpaint_studio.app import make_application\n"
+        "app = make_application()\n"
+        "from inpaint_studio.ui.main_window import MainWindow\n"
+        f"w = MainWindow(QSettings(r'{tmp_path / 's.ini'}', QSettings.IniFormat)); w.show()\n"
+        "app.processEvents(); w.close()\n"
+        "print('torch' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "False"
