@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 
-import fake_engines
+from photos import make_photo
 from inpaint_studio.commands.edits import MaskStroke, SketchStroke
 from inpaint_studio.core import imageio
 from inpaint_studio.ui.dialogs import dialogs
@@ -90,13 +90,17 @@ def test_history_panel_jumps_to_a_step(qtbot, opened):
     assert_state(doc, snapshots[0])
 
 
-def test_patchmatch_fill_changes_only_the_hole(qtbot, opened):
-    win, doc = opened, opened.document
+def test_patchmatch_fill_changes_only_the_hole(qtbot, window, tmp_path):
+    path = tmp_path / "small.png"
+    make_photo(path, 72, 56, seed=3)
+    win = window
+    assert win.open_path(path)
+    doc = win.document
     before = doc.image.copy()
     hole = np.zeros_like(doc.mask)
-    hole[40:60, 50:80] = True
+    hole[20:32, 26:44] = True
     doc.write_region("mask", doc.bounds, hole)
-    win.engine_panel.set_params({"iterations": 2})
+    win.engine_panel.set_params({"iterations": 2, "patch_size": 5})
     fill_and_wait(qtbot, win, "patchmatch", timeout=60000)
     changed = (doc.image != before).any(axis=2)
     assert changed.any()
