@@ -29,8 +29,10 @@ from inpaint_studio.engines.base import Engine, check_inputs
 from inpaint_studio.engines.device import pick_device
 from inpaint_studio.engines.registry import get_info
 
-DESC_DIMS = 16  # PCA dimensions of the colour part of the patch descriptor
+DESC_DIMS = 12  # PCA dimensions of the colour part of the patch descriptor
 MIN_SIDE = 32  # never shrink a pyramid level below this many pixels
+COARSE_SPAN = 12  # coarsest level: the hole spans at most this many patch widths
+CHUNK = 1 << 23  # floats per temporary buffer in batched gathers
 EDGE_SCALE = 3.0  # guide-channel strength at sketch_weight 1
 
 
@@ -45,7 +47,7 @@ class _Level:
     """One pyramid level on a padded canvas, with its NNF and current fill."""
 
     def __init__(self, img, hole, avoid, guide, patch, gen):
-        # img (H, W, 3) float 0..1, hole/avoid (H, W) bool, guide (H, W) float or None.
+        # img (H, W, 3) float 0..1 tensor, hole/avoid (H, W) bool numpy, guide (H, W) tensor or None.
         self.h, self.w = hole.shape
         self.p, self.r = patch, patch // 2
         self.pad = pad = 2 * self.r
@@ -58,17 +60,18 @@ class _Level:
         canvas = F.pad(torch.cat(chans)[None], (pad,) * 4, mode="replicate")[0]
         self.c = canvas.shape[0]
         self.pix = canvas.permute(1, 2, 0).reshape(-1, self.c).contiguous()  # (Hp*Wp, C)
-        self.hole = F.pad(hole, (pad,) * 4, value=False)
+        hole_c = np.pad(hole, pad)
+        self.hole = torch.from_numpy(hole_c).to(dev)
         self.touches_border = bool(hole[0].any() or hole[-1].any() or hole[:, 0].any() or hole[:, -1].any())
-        bad = F.pad((hole | avoid).float()[None, None], (pad,) * 4, value=1.0)
-        bad = F.max_pool2d(bad, patch, stride=1, padding=self.r)[0, 0] > 0
-        self.valid = ~bad
+        kernel = np.ones((patch, patch), np.uint8)
+        known = np.pad(~(hole | avoid), pad).astype(np.uint8)  # outside the photo counts as bad
+        self.valid = torch.from_numpy(cv2.erode(known, kernel, borderValue=0) > 0).to(dev)
         if not self.valid.any():
             raise UserError("not enough known pixels around the hole to fill it (make the hole smaller)")
         self.snap = self._snap_map(dev)
         self.q = torch.nonzero(self.hole.flatten()).flatten()  # hole pixels (flat canvas index)
-        band = F.max_pool2d(self.hole.float()[None, None], patch, stride=1, padding=self.r)[0, 0] > 0
-        self.tgt = torch.nonzero(band.flatten()).flatten()  # targets: patches overlapping the hole
+        band = cv2.dilate(hole_c.astype(np.uint8), kernel) > 0
+        self.tgt = torch.from_numpy(np.flatnonzero(band)).to(dev)  # targets: patches overlapping the hole
         ys, xs = self.tgt // self.wp, self.tgt % self.wp
         self.ty, self.tx = ys, xs
         self.box = (int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1)
@@ -112,18 +115,21 @@ class _Level:
                 for j, rj in enumerate(cells):
                     g[i * 3 + j, 3, ri[0]:ri[-1] + 1, rj[0]:rj[-1] + 1] = guide_weight * EDGE_SCALE / math.sqrt(len(ri) * len(rj))
             weight = torch.cat([weight, g])
-        self.weight = weight
+        self.weight = weight.contiguous(memory_format=torch.channels_last)
 
     def update_desc(self, full=False):
         """Recompute descriptors (all pixels, or only the target band's box)."""
+        # channels-last in and out: the (pixels, D) descriptor table is a free view
         img = self.pix.view(self.hp, self.wp, self.c).permute(2, 0, 1)[None]
         if full or self.desc is None:
+            img = img.contiguous(memory_format=torch.channels_last)
             out = F.conv2d(img, self.weight, padding=self.r)[0]
-            self.desc = out.permute(1, 2, 0).reshape(-1, out.shape[0]).contiguous()
+            self.desc = out.permute(1, 2, 0).reshape(-1, out.shape[0])
             return
         y0, y1, x0, x1 = self.box
         r = self.r
-        out = F.conv2d(img[:, :, y0 - r:y1 + r, x0 - r:x1 + r], self.weight)[0]
+        crop = img[:, :, y0 - r:y1 + r, x0 - r:x1 + r].contiguous(memory_format=torch.channels_last)
+        out = F.conv2d(crop, self.weight)[0]
         self.desc.view(self.hp, self.wp, -1)[y0:y1, x0:x1] = out.permute(1, 2, 0)
 
     # -- NNF ---------------------------------------------------------------------------
@@ -145,35 +151,45 @@ class _Level:
         self.off_map[self.tgt] = self.off
 
     def _dist(self, dt, s):
-        ds = self.desc.index_select(0, s)
-        ds.sub_(dt)
-        return ds.mul_(ds).sum(1)
+        """Squared descriptor distance of targets ``dt`` (N, D) to sources ``s`` (K, N)."""
+        k, n = s.shape
+        out = torch.empty(k, n, device=s.device)
+        step = max(1, CHUNK // (k * dt.shape[1]))
+        for a in range(0, n, step):
+            b = min(n, a + step)
+            ds = self.desc.index_select(0, s[:, a:b].reshape(-1)).view(k, b - a, -1)
+            ds.sub_(dt[a:b])
+            torch.sum(ds.mul_(ds), 2, out=out[:, a:b])
+        return out
 
     def _try(self, dt, cand, dist):
+        """Keep the best of the candidate sources ``cand`` (K, N) where it beats ``dist``."""
         s = self.snap[cand.clamp_(0, self.hp * self.wp - 1)]
-        d = self._dist(dt, s)
+        d, pick = self._dist(dt, s).min(0)
         better = d < dist
-        self.off = torch.where(better, s - self.tgt, self.off)
+        self.off = torch.where(better, s.gather(0, pick[None])[0] - self.tgt, self.off)
         return torch.where(better, d, dist)
 
-    def search(self, rounds, jumps, radii, init_dist=None):
+    def search(self, rounds, jumps, radii):
         """PatchMatch rounds; returns the distance of every target to its source."""
         dt = self.desc.index_select(0, self.tgt)
-        dist = self._dist(dt, self.tgt + self.off)
+        dist = self._dist(dt, (self.tgt + self.off)[None])[0]
+        n_pix, wp = self.hp * self.wp, self.wp
         for _ in range(rounds):
-            for k in jumps:
-                for step in (k, -k, k * self.wp, -k * self.wp):
-                    nb = (self.tgt + step).clamp_(0, self.hp * self.wp - 1)
-                    self.off_map[self.tgt] = self.off
-                    dist = self._try(dt, self.tgt + self.off_map[nb], dist)
-            s = self.tgt + self.off
-            sy, sx = s // self.wp, s % self.wp
-            for rad in radii:
-                ry = torch.randint(-rad, rad + 1, s.shape, generator=self.gen, device=s.device)
-                rx = torch.randint(-rad, rad + 1, s.shape, generator=self.gen, device=s.device)
-                cy = (sy + ry).clamp_(0, self.hp - 1)
-                cx = (sx + rx).clamp_(0, self.wp - 1)
-                dist = self._try(dt, cy * self.wp + cx, dist)
+            for k in jumps:  # propagation: take the offsets of neighbours k pixels away
+                self.off_map[self.tgt] = self.off
+                steps = torch.tensor([k, -k, k * wp, -k * wp], device=self.tgt.device)
+                nb = (self.tgt[None] + steps[:, None]).clamp_(0, n_pix - 1)
+                dist = self._try(dt, self.tgt[None] + self.off_map[nb], dist)
+            if radii:  # random search around the current source, radius halving
+                s = self.tgt + self.off
+                rad = torch.tensor(radii, device=s.device)[:, None]
+                shape = (len(radii), s.numel())
+                ry = (torch.rand(shape, generator=self.gen, device=s.device) * (2 * rad + 1)).long() - rad
+                rx = (torch.rand(shape, generator=self.gen, device=s.device) * (2 * rad + 1)).long() - rad
+                cy = (s // wp + ry).clamp_(0, self.hp - 1)
+                cx = (s % wp + rx).clamp_(0, wp - 1)
+                dist = self._try(dt, cy * wp + cx, dist)
         self.off_map[self.tgt] = self.off
         return dist
 
@@ -196,25 +212,24 @@ class _Level:
     def vote(self, best=False, init=None, closeness=0.0):
         """Each hole pixel takes the weighted mean (or best-weight) vote of its patches."""
         q, wp, r = self.q, self.wp, self.r
-        acc = torch.zeros(q.numel(), 3, device=q.device)
-        wsum = torch.zeros(q.numel(), device=q.device)
-        for dy in range(-r, r + 1):
-            for dx in range(-r, r + 1):
-                t = q - (dy * wp + dx)
-                w = self.w_map[t]
-                val = self.pix.index_select(0, q + self.off_map[t])[:, :3]
-                if best:
-                    take = w > wsum
-                    acc = torch.where(take[:, None], val, acc)
-                    wsum = torch.where(take, w, wsum)
-                else:
-                    acc.add_(val * w[:, None])
-                    wsum.add_(w)
-        if not best:
-            acc = acc / wsum.clamp_min(1e-12)[:, None]
+        dy, dx = torch.meshgrid(torch.arange(-r, r + 1, device=q.device),
+                                torch.arange(-r, r + 1, device=q.device), indexing="ij")
+        deltas = (dy * wp + dx).flatten()[:, None]  # (p*p, 1)
+        out = torch.empty(q.numel(), 3, device=q.device)
+        step = max(1, CHUNK // (deltas.numel() * 4))
+        for a in range(0, q.numel(), step):
+            qc = q[a:a + step]
+            t = qc[None] - deltas  # (p*p, m): every patch centre covering each pixel
+            w = self.w_map[t]
+            val = self.pix.index_select(0, (qc[None] + self.off_map[t]).flatten())
+            val = val.view(t.shape[0], t.shape[1], self.c)[..., :3]
+            if best:
+                out[a:a + step] = val.gather(0, w.argmax(0)[None, :, None].expand(1, -1, 3))[0]
+            else:
+                out[a:a + step] = (val * w[..., None]).sum(0) / w.sum(0)[:, None]
         if init is not None and closeness > 0:
-            acc = (1 - closeness) * acc + closeness * init
-        self.pix[q, :3] = acc
+            out = (1 - closeness) * out + closeness * init
+        self.pix[q, :3] = out
         if self.touches_border:
             self._repad()
 
@@ -235,17 +250,21 @@ class _Level:
 
 def _down(img, hole, avoid, guide):
     """Half-size level: known-only colour average; hole/avoid if any fine pixel was."""
-    known = (~hole).float()[None, None]
+    known = torch.from_numpy(~hole).to(img.device).float()[None, None]
     x = img.permute(2, 0, 1)[None]
     num = F.avg_pool2d(x * known, 2, ceil_mode=True)
     den = F.avg_pool2d(known, 2, ceil_mode=True)
     small = (num / den.clamp_min(1e-6))[0].permute(1, 2, 0)
-    small_hole = (den < 0.999)[0, 0]
-    small_avoid = F.max_pool2d(avoid.float()[None, None], 2, ceil_mode=True)[0, 0] > 0
     small_guide = None
     if guide is not None:
         small_guide = F.max_pool2d(guide[None, None], 2, ceil_mode=True)[0, 0]
-    return small, small_hole, small_avoid, small_guide
+    return small, _any2x2(hole), _any2x2(avoid), small_guide
+
+
+def _any2x2(mask):
+    h, w = mask.shape
+    m = np.pad(mask, ((0, h % 2), (0, w % 2)))
+    return m.reshape((h + 1) // 2, 2, (w + 1) // 2, 2).any(axis=(1, 3))
 
 
 def _guide_channel(image, hole, sketch, dev):
@@ -273,7 +292,7 @@ class PatchMatchEngine(Engine):
         use_guide = sketch is not None and float(p["sketch_weight"]) > 0 and bool((sketch & hole).any())
         guide = _guide_channel(image, hole, sketch, dev) if use_guide else None
         img = torch.from_numpy(image).to(dev).float() / 255.0
-        return p, patch, dev, gen, img, torch.from_numpy(hole).to(dev), torch.from_numpy(avoid).to(dev), guide
+        return p, patch, dev, gen, img, hole, avoid, guide
 
     def fill(
         self,
@@ -296,13 +315,15 @@ class PatchMatchEngine(Engine):
         with torch.no_grad():
             pyramid = [(img, th, ta, guide)]
             while True:
-                cur_img, cur_hole = pyramid[-1][0], pyramid[-1][1]
-                ys, xs = torch.nonzero(cur_hole, as_tuple=True)
+                cur_hole = pyramid[-1][1]
+                ys, xs = np.nonzero(cur_hole)
                 span = max(int(ys.max() - ys.min()), int(xs.max() - xs.min())) + 1
-                if span <= 3 * patch or min(cur_hole.shape) < 2 * MIN_SIDE:
+                if span <= COARSE_SPAN * patch or min(cur_hole.shape) < 2 * MIN_SIDE:
                     break
                 pyramid.append(_down(*pyramid[-1]))
-            steps = [2 * iters] + [iters] * (len(pyramid) - 1)
+            # coarsest level: twice the iterations; finest (when upsampled): half of them
+            steps = [2 * iters] + [iters] * (len(pyramid) - 2) + [(iters + 1) // 2]
+            steps = steps[:len(pyramid)]
             total, done = sum(steps), 0
             prev = None
             for depth in range(len(pyramid) - 1, -1, -1):
@@ -326,9 +347,12 @@ class PatchMatchEngine(Engine):
                     check_cancel(cancel)
                     if dist is None:
                         lvl.update_desc()
-                        dist = lvl.search(1, (4, 2, 1), lvl.radii())
+                        if finest and prev is not None:  # upsampled field is close: search nearby
+                            dist = lvl.search(1, (2, 1), lvl.radii(8))
+                        else:
+                            dist = lvl.search(1, (4, 2, 1), lvl.radii())
                     lvl.set_weights(dist)
-                    lvl.vote(best=finest and it == n_it - 1)
+                    lvl.vote(best=finest and it == n_it - 1)  # last vote copies, never blurs
                     dist = None
                     done += 1
                     if progress:
