@@ -20,10 +20,12 @@ that are not computed contribute nothing to the output (callers decide which out
 need). Invalid keys enter the softmax sum as ``exp(0)`` each and, with ``clamp``, add
 ``clamp * raw`` to every computed query, so results match the reference to float rounding.
 
-For DeepFill v2's fused scores (3x3 identity-kernel propagation of the score matrix), pass
-``scores_fn(pq, pk_normed, q_idx, k_idx) -> (nq, nk)`` that builds fused scores from ``patch_scores``
-(raw scores of any index pairs; index -1 reads as an all-zero patch). Compute precision
-follows the input dtype (cast to fp16/bf16 before calling, or run under torch.autocast).
+The default scores come from ``gram_scores`` (rows of queries against all keys, inner size
+C*ksize instead of C*ksize^2). For DeepFill v2's fused scores (3x3 identity-kernel
+propagation of the score matrix) pass ``scores_fn(pq, pk_normed, q_idx) -> (nq, H*W)``,
+normalised scores of the given queries against every key, built e.g. from ``patch_scores``
+(index -1 reads as an all-zero patch). Compute precision follows the input dtype (cast to
+fp16/bf16 before calling, or run under torch.autocast); the softmax runs in float32.
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ import torch
 import torch.nn.functional as F
 
 EPS = 1e-4  # minimum key-patch norm (both reference codes)
+TILE_ROWS = 8  # query rows per chunk: the row sums of gram_scores need 2 extra rows
 
 
 def valid_keys(mask: torch.Tensor, ksize: int = 3) -> torch.Tensor:
@@ -52,15 +55,6 @@ def raw_patches(raw: torch.Tensor, rate: int) -> torch.Tensor:
     """(C, r*H, r*W) -> (H*W, C*2r*2r): patches of size 2r, stride r, zero padding r // 2."""
     pad = rate // 2
     return F.unfold(F.pad(raw[None], (pad, pad, pad, pad)), 2 * rate, stride=rate)[0].t()
-
-
-def paste(cols: torch.Tensor, grid: tuple[int, int], rate: int) -> torch.Tensor:
-    """(H*W, C*2r*2r) weighted patches per query -> (1, C, r*H, r*W) summed like
-    conv_transpose2d(stride r, padding r // 2), then / 4 as in both papers."""
-    h, w = grid
-    pad = rate // 2
-    canvas = F.fold(cols.t()[None], (rate * (h + 1), rate * (w + 1)), 2 * rate, stride=rate)
-    return canvas[:, :, pad:pad + rate * h, pad:pad + rate * w] / 4.0
 
 
 def patch_scores(pq: torch.Tensor, pk_normed: torch.Tensor, q_idx: torch.Tensor,
@@ -100,6 +94,43 @@ def attend_reference(f: torch.Tensor, b: torch.Tensor, raw: torch.Tensor, valid:
     return torch.cat(out)
 
 
+def key_norms(b: torch.Tensor, ksize: int) -> torch.Tensor:
+    """(C, H, W) -> (H*W,): max(norm of each zero-padded ksize x ksize patch, 1e-4)."""
+    sq = (b.float() ** 2).sum(0)[None, None]
+    total = F.avg_pool2d(sq, ksize, stride=1, padding=ksize // 2, count_include_pad=True) * ksize * ksize
+    return total.flatten().sqrt().clamp(min=EPS)
+
+
+def gram_scores(f: torch.Tensor, b: torch.Tensor, ksize: int) -> Callable[..., torch.Tensor]:
+    """Return scores(y0, y1, x0, x1) -> ((y1-y0)*(x1-x0), H*W): unnormalised patch dot
+    products of the queries in that rectangle of ``f`` (C, H, W) against every key of ``b``.
+
+    One matrix product of horizontally concatenated features (inner size C*ksize instead
+    of C*ksize^2), then ksize shifted sums over the rows."""
+    c, h, w = b.shape
+    p = ksize // 2
+
+    def hcat(x):  # (C, H, W) -> (C*k, H + 2p, W): row-padded horizontal patch vectors
+        x = F.unfold(x[None], (1, ksize), padding=(0, p))[0].view(c * ksize, h, w)
+        return F.pad(x, (0, 0, p, p))
+
+    keys = hcat(b).reshape(c * ksize, -1)
+    fh = keys.view(c * ksize, h + 2 * p, w) if f is b else hcat(f)
+
+    def scores(y0: int, y1: int, x0: int, x1: int) -> torch.Tensor:
+        rows = y1 - y0
+        queries = fh[:, y0:y1 + 2 * p, x0:x1].reshape(c * ksize, -1)
+        g = (queries.t() @ keys).view(rows + 2 * p, x1 - x0, h + 2 * p, w)
+        if p == 0:
+            return g.view(-1, h * w)
+        score = torch.add(g[:rows, :, :h], g[1:rows + 1, :, 1:h + 1])
+        for d in range(2, 2 * p + 1):
+            score += g[d:d + rows, :, d:d + h]
+        return score.view(-1, h * w)
+
+    return scores
+
+
 def attend(f: torch.Tensor, b: torch.Tensor, raw: torch.Tensor, valid: torch.Tensor, *,
            ksize: int = 3, rate: int = 2, scale: float = 10.0, clamp: Optional[float] = None,
            queries: Optional[torch.Tensor] = None, max_elems: int = 1 << 22,
@@ -108,55 +139,93 @@ def attend(f: torch.Tensor, b: torch.Tensor, raw: torch.Tensor, valid: torch.Ten
     """Fast attention: same result as ``attend_reference`` at the computed queries.
 
     queries: (B, H*W) bool, the query positions to compute (None = all). Outputs that only
-    uncomputed queries paste into are 0 (plus nothing from the clamp term).
-    scores_fn(pq, pk_normed, q_idx, k_idx) -> (nq, nk) raw scores, given all unfolded query
-    patches pq (L, D) and all normalised key patches (L, D); default: the plain product
-    of the selected rows (same as ``patch_scores``).
-    check: called between chunks (e.g. a cancel check)."""
+    uncomputed queries paste into get nothing from them.
+    max_elems: rough bound on the elements of one chunk's score matrix (queries x keys).
+    scores_fn(pq, pk_normed, q_idx) -> (nq, H*W) scores against every key, given all
+    unfolded query patches pq (L, D) and all normalised key patches (L, D) (see
+    ``patch_scores``); default: ``gram_scores`` divided by ``key_norms`` (same numbers).
+    check: called between chunks (e.g. a cancel check).
+
+    Pasting works on r x r blocks: output block J sums the weights of the four query/key
+    pairs (J - a, k - a), a in {0, 1}^2, so one product with the (H+1)(W+1) raw blocks
+    replaces the product with the 2r x 2r raw patches (4x fewer operations)."""
+    if rate % 2:
+        raise ValueError("attention rate must be even")
     bsz, _, h, w = b.shape
     n = h * w
     out = []
     for i in range(bsz):
-        pk_all = unfold_patches(b[i], ksize).contiguous()
-        pq = pk_all if f is b else unfold_patches(f[i], ksize).contiguous()
-        rp_all = raw_patches(raw[i], rate).contiguous()
-        k_idx = torch.nonzero(valid[i]).flatten()
-        n_invalid = n - k_idx.numel()
-        pk = normalise(pk_all[k_idx])
-        rp = rp_all[k_idx]
-        const = None
-        if clamp is not None and n_invalid:  # invalid keys keep weight `clamp`
-            const = clamp * rp_all[~valid[i]].sum(0)
-        q_all = torch.arange(n, device=b.device) if queries is None else torch.nonzero(queries[i]).flatten()
-        pq_sel = pq if queries is None or scores_fn else pq[q_all]
-        pk_normed_all = normalise(pk_all) if scores_fn else None
-        cols = rp_all.new_zeros(n, rp_all.shape[1])
-        step = max(1, max_elems // max(k_idx.numel(), 1))
-        for start in range(0, q_all.numel(), step):
-            if check is not None:
-                check()
-            q_idx = q_all[start:start + step]
-            if k_idx.numel():
-                if scores_fn is None:
-                    logits = pq_sel[start:start + step] @ pk.t()
-                else:
-                    logits = scores_fn(pq, pk_normed_all, q_idx, k_idx)
-                logits = logits.float().mul_(scale)
-                top = logits.amax(dim=1, keepdim=True)
-                if n_invalid:
-                    top.clamp_(min=0.0)  # the zero logits of invalid keys
-                weight = logits.sub_(top).exp_()
-                total = weight.sum(dim=1, keepdim=True)
-                if n_invalid:
-                    total += n_invalid * torch.exp(-top)
-                weight.div_(total)
-                if clamp is not None:
-                    weight.clamp_(min=clamp)
-                block = weight.to(rp.dtype) @ rp
-            else:
-                block = rp_all.new_zeros(q_idx.numel(), rp_all.shape[1])
-            if const is not None:
-                block += const
-            cols[q_idx] = block
-        out.append(paste(cols, (h, w), rate))
+        qmask = torch.ones(h, w, dtype=torch.bool, device=b.device) if queries is None \
+            else queries[i].view(h, w)
+        canvas = raw.new_zeros(h + 1, w + 1, raw.shape[1] * rate * rate)
+        rows = torch.nonzero(qmask.any(1)).flatten()
+        if rows.numel():
+            _attend_one(f[i], b[i], raw[i], valid[i], qmask, canvas, int(rows[0]), int(rows[-1]) + 1,
+                        ksize, rate, scale, clamp, max_elems, scores_fn, check)
+        # (H+1, W+1, C, r, r) blocks -> (C, r(H+1), r(W+1)) canvas -> crop the padding
+        c1 = raw.shape[1]
+        full = canvas.view(h + 1, w + 1, c1, rate, rate).permute(2, 0, 3, 1, 4)
+        full = full.reshape(1, c1, rate * (h + 1), rate * (w + 1))
+        pad = rate // 2
+        out.append(full[:, :, pad:pad + rate * h, pad:pad + rate * w] / 4.0)
     return torch.cat(out)
+
+
+def _attend_one(f, b, raw, valid, qmask, canvas, row0, row1, ksize, rate, scale, clamp,
+                max_elems, scores_fn, check) -> None:
+    """Accumulate the pasted blocks of one image's queries into ``canvas``."""
+    h, w = qmask.shape
+    n = h * w
+    cols = torch.nonzero(qmask.any(0)).flatten()
+    x0, x1 = int(cols[0]), int(cols[-1]) + 1
+    wq = x1 - x0
+    pad = rate // 2
+    c1 = raw.shape[0]
+    rp = F.pad(raw, (pad, pad, pad, pad))  # (C1, r(H+1), r(W+1)) -> r x r blocks per key
+    blocks = rp.view(c1, h + 1, rate, w + 1, rate).permute(1, 3, 0, 2, 4).reshape((h + 1) * (w + 1), -1)
+    col_scale = valid.to(torch.float32) * scale
+    keep = valid.view(1, h, w).float()
+    if scores_fn is None:
+        col_scale /= key_norms(b, ksize)
+        gram = gram_scores(f, b, ksize)
+    else:
+        pq = unfold_patches(f, ksize)
+        pk = normalise(unfold_patches(b, ksize))
+    # tiles of up to TILE_ROWS query rows, as many columns as max_elems allows
+    tile_rows = min(TILE_ROWS, row1 - row0)
+    tile_cols = max(1, min(wq, max_elems // ((tile_rows + 2) * (n + 2 * w))))
+    tiles = [(y0, min(y0 + tile_rows, row1), xa, min(xa + tile_cols, x1))
+             for y0 in range(row0, row1, tile_rows) for xa in range(x0, x1, tile_cols)]
+    for y0, y1, xa, xb in tiles:
+        if check is not None:
+            check()
+        hq, wt = y1 - y0, xb - xa
+        sel = qmask[y0:y1, xa:xb].flatten()
+        if not sel.any():
+            continue
+        ys, xs = torch.meshgrid(torch.arange(y0, y1, device=b.device),
+                                torch.arange(xa, xb, device=b.device), indexing="ij")
+        q_idx = (ys * w + xs).flatten()[sel]
+        if scores_fn is None:
+            score = gram(y0, y1, xa, xb)
+            score = score if bool(sel.all()) else score[sel]
+        else:
+            score = scores_fn(pq, pk, q_idx)
+        # invalid keys: logit exactly 0, still in the softmax sum (as in the papers)
+        weight = F.softmax(score.float().mul_(col_scale), dim=1).view(-1, h, w).mul_(keep)
+        del score
+        if clamp is not None:
+            weight.clamp_(min=clamp)
+        if not bool(sel.all()):
+            full = weight.new_zeros(hq * wt, h, w)
+            full[sel] = weight
+            weight = full
+        weight = weight.view(hq, wt, h, w)
+        # V[J, k] = sum over a in {0,1}^2 of weight[J - a, k - a]
+        v = weight.new_zeros(hq + 1, wt + 1, h + 1, w + 1)
+        for a in (0, 1):
+            for c in (0, 1):
+                v[a:a + hq, c:c + wt, a:a + h, c:c + w] += weight
+        del weight
+        pasted = v.view((hq + 1) * (wt + 1), -1).to(blocks.dtype) @ blocks
+        canvas[y0:y1 + 1, xa:xb + 1] += pasted.view(hq + 1, wt + 1, -1)

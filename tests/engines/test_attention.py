@@ -86,11 +86,11 @@ def test_scores_hook_and_zero_patch_index():
     valid = atn.valid_keys(hole(12, 10, CASES["middle"]))
     calls = []
 
-    def scores(pq, pk, q_idx, k_idx):
+    def scores(pq, pk, q_idx):
         calls.append(len(q_idx))
-        return atn.patch_scores(pq, pk, q_idx, k_idx)
+        return atn.patch_scores(pq, pk, q_idx, torch.arange(pk.shape[0]))
 
-    hooked = atn.attend(f, f, raw, valid, clamp=1e-8, scores_fn=scores, max_elems=200)
+    hooked = atn.attend(f, f, raw, valid, clamp=1e-8, scores_fn=scores, max_elems=2000)
     torch.testing.assert_close(hooked, atn.attend_reference(f, f, raw, valid, clamp=1e-8), atol=1e-5, rtol=1e-4)
     assert sum(calls) == 120 and len(calls) > 1
     pq = torch.randn(5, 3)
