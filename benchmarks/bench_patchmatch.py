@@ -88,13 +88,17 @@ def texture(img: np.ndarray, hole: np.ndarray) -> float:
 
 
 # -- worker (one fill per fresh process) ---------------------------------------------------
-def worker(kind: str, case: str, out_path: str) -> None:
+def worker(kind: str, case: str, out_path: str, threads: int) -> None:
     data = np.load(case)
     image, hole = data["image"], data["hole"]
     if kind == "ours":
         from inpaint_studio.engines import registry
         from inpaint_studio.pipeline.run import run_fill
 
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)
         engine = registry.create("patchmatch")
         engine.load()
         start = time.perf_counter()
@@ -110,11 +114,11 @@ def worker(kind: str, case: str, out_path: str) -> None:
     print(json.dumps({"seconds": seconds, "peak_mb": peak_mb}))
 
 
-def run_case(kind: str, image: np.ndarray, hole: np.ndarray, tmp: str) -> tuple[dict, np.ndarray]:
+def run_case(kind: str, image: np.ndarray, hole: np.ndarray, tmp: str, threads: int = 0) -> tuple[dict, np.ndarray]:
     case = os.path.join(tmp, "case.npz")
     out = os.path.join(tmp, f"out_{kind}.npy")
     np.savez(case, image=image, hole=hole)
-    proc = subprocess.run([sys.executable, __file__, "--worker", kind, case, out],
+    proc = subprocess.run([sys.executable, __file__, "--worker", kind, case, out, str(threads)],
                           capture_output=True, text=True, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1]), np.load(out)
 
@@ -125,10 +129,12 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="*", default=["512", "0.4mp", "2mp", "12mp"])
     parser.add_argument("--photos", nargs="*", default=["astronaut", "coffee", "chelsea"])
     parser.add_argument("--no-scaling", action="store_true", help="skip the 1 MP vs 12 MP case")
-    parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--threads", type=int, default=0,
+                        help="torch threads for ours (default: torch's own choice)")
+    parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(*args.worker)
+        worker(*args.worker[:3], int(args.worker[3]))
         return
 
     from patchmatch import patch_match  # noqa: F401  (compiles its C++ once, before timing)
@@ -137,7 +143,7 @@ def main() -> None:
 
     telea = registry.create("telea")
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1/5 min), cpus: {os.cpu_count()}, "
-          f"patch {PATCH}")
+          f"patch {PATCH}, torch threads for ours: {args.threads or 'default'}")
     head = (f"{'size':>6} {'photo':>10} {'hole%':>5} | {'ours s':>6} {'pm s':>6} {'ratio':>5} | "
             f"{'PSNR ours':>9} {'pm':>5} {'telea':>5} | {'tex ours':>8} {'pm':>5} {'telea':>5} | {'peak MB':>7}")
     print(head)
@@ -149,7 +155,7 @@ def main() -> None:
                 image = photo(name, h, w)
                 hole = blob_hole(h, w, 0.05, seed)
                 truth_tex = texture(image, hole)
-                ours, ours_img = run_case("ours", image, hole, tmp)
+                ours, ours_img = run_case("ours", image, hole, tmp, args.threads)
                 row = {"p_ours": psnr(ours_img[hole], image[hole]), "t_ours": texture(ours_img, hole) / truth_tex}
                 tel = telea.fill(image, hole)
                 row.update(p_tel=psnr(tel[hole], image[hole]), t_tel=texture(tel, hole) / truth_tex)
@@ -174,7 +180,7 @@ def main() -> None:
                 hole = blob_hole(864, 1152, 0.05, 11)
                 full = np.zeros((h, w), bool)
                 full[:864, :1152] = hole
-                ours, _ = run_case("ours", image, full, tmp)
+                ours, _ = run_case("ours", image, full, tmp, args.threads)
                 print(f"{size:>6}: {ours['seconds']:.2f} s, peak {ours['peak_mb']:.0f} MB")
     print(f"load after: {os.getloadavg()[0]:.2f}")
 

@@ -32,6 +32,7 @@ from inpaint_studio.engines.registry import get_info
 DESC_DIMS = 12  # PCA dimensions of the colour part of the patch descriptor
 MIN_SIDE = 32  # never shrink a pyramid level below this many pixels
 COARSE_SPAN = 12  # coarsest level: the hole spans at most this many patch widths
+VOTE_STEP = 2  # vote with every other patch centre in each direction
 CHUNK = 1 << 23  # floats per temporary buffer in batched gathers
 EDGE_SCALE = 3.0  # guide-channel strength at sketch_weight 1
 
@@ -212,8 +213,9 @@ class _Level:
     def vote(self, best=False, init=None, closeness=0.0):
         """Each hole pixel takes the weighted mean (or best-weight) vote of its patches."""
         q, wp, r = self.q, self.wp, self.r
-        dy, dx = torch.meshgrid(torch.arange(-r, r + 1, device=q.device),
-                                torch.arange(-r, r + 1, device=q.device), indexing="ij")
+        # every other patch centre is enough (a quarter of the gathers) once the field is coherent
+        span = torch.arange(-r, r + 1, VOTE_STEP, device=q.device)
+        dy, dx = torch.meshgrid(span, span, indexing="ij")
         deltas = (dy * wp + dx).flatten()[:, None]  # (p*p, 1)
         out = torch.empty(q.numel(), 3, device=q.device)
         step = max(1, CHUNK // (deltas.numel() * 4))
@@ -347,7 +349,7 @@ class PatchMatchEngine(Engine):
                     check_cancel(cancel)
                     if dist is None:
                         lvl.update_desc()
-                        if finest and prev is not None:  # upsampled field is close: search nearby
+                        if prev is not None and (finest or it > 0):  # field is close: search nearby
                             dist = lvl.search(1, (2, 1), lvl.radii(8))
                         else:
                             dist = lvl.search(1, (4, 2, 1), lvl.radii())
