@@ -66,7 +66,7 @@ def run(photo_path: Optional[str] = None) -> int:
             document = Document(pixels, picture=picture, path=Path(photo_path))
         except UserError as exc:
             error = str(exc)
-    window = MainWindow(settings=settings, service=service, document=document)
+    window = MainWindow(settings=settings, service=service, document=document, preload=True)
     if document is not None:
         window._add_recent(str(Path(photo_path).resolve()))
     window.show()

@@ -50,15 +50,17 @@ def load_document_parts(path) -> tuple[np.ndarray, "imageio.Picture"]:
 
 class MainWindow(QMainWindow):
     def __init__(self, settings: Optional[QSettings] = None, service: Optional[EngineService] = None,
-                 document: Optional[Document] = None) -> None:
+                 document: Optional[Document] = None, preload: bool = False) -> None:
         super().__init__()
+        self._preload = preload  # load the engine in the background once a photo is open
         self.qsettings = settings if settings is not None else QSettings()
         self.prefs = Settings.from_json(self.qsettings.value("settings", "{}"))
         self.service = service if service is not None else EngineService(self)
         self._owns_service = service is None
         self.document: Optional[Document] = None
         self.history: Optional[History] = None
-        self.original: Optional[np.ndarray] = None  # pixels before the first fill
+        self._image_version = 0  # bumped on every change of the photo's pixels
+        self._job_version = 0
         self._overwrite_ok = False  # Save may replace the opened file
         self._jpeg_quality: Optional[int] = None
         self._job: Optional[FillJob] = None
@@ -105,7 +107,7 @@ class MainWindow(QMainWindow):
             self.engine_panel.set_params(self.prefs.engine.params)
         self.layers_panel = LayersPanel({"mask": self.canvas.mask_overlay, "sketch": self.canvas.sketch_overlay})
         self.history_panel = HistoryPanel()
-        self.history_panel.before_jump = self.canvas.cancel_gesture
+        self.history_panel.before_jump = self._before_history_change
         for title, widget, name in (("Fill", self.engine_panel, "engine_dock"),
                                     ("Layers", self.layers_panel, "layers_dock"),
                                     ("History", self.history_panel, "history_dock")):
@@ -249,10 +251,14 @@ class MainWindow(QMainWindow):
         self.history.listen(self._update_actions)
         self.history_panel.set_history(self.history)
         self._document_replaced()
+        if self._preload:  # importing an engine holds the GIL: do it before the first Fill
+            name = self.engine_panel.engine
+            if name and registry.readiness(name).ready:
+                self.service.preload(name, self.engine_panel.device)
 
     def _document_replaced(self) -> None:
         doc = self.document
-        self.original = None
+        self._image_version += 1
         self._overwrite_ok = False
         self._jpeg_quality = None
         self.canvas.set_layers(doc.image, doc.mask, doc.sketch)
@@ -263,6 +269,7 @@ class MainWindow(QMainWindow):
 
     def _layer_changed(self, layer: str, box: BBox) -> None:
         if layer == "image":
+            self._image_version += 1
             self.canvas.image_changed(box)
         elif layer == "mask":
             self.canvas.mask_changed(box)
@@ -466,14 +473,20 @@ class MainWindow(QMainWindow):
             settings.hardness = value / 100
             self.canvas.viewport().update()
 
+    def _before_history_change(self) -> None:
+        """End any gesture; let a starting fill finish copying the photo first."""
+        self.canvas.cancel_gesture()
+        if self._job is not None:
+            self._job.wait_image_copied()
+
     def undo(self) -> None:
         if self.history is not None:
-            self.canvas.cancel_gesture()
+            self._before_history_change()
             self.history.undo()
 
     def redo(self) -> None:
         if self.history is not None:
-            self.canvas.cancel_gesture()
+            self._before_history_change()
             self.history.redo()
 
     def mask_op(self, op: str, n: int = 0, layer: str = "mask") -> None:
@@ -497,7 +510,6 @@ class MainWindow(QMainWindow):
             self.actions["compare"].setChecked(False)
         mode = "original" if self.actions["compare"].isChecked() else \
             "split" if self.actions["split"].isChecked() else "off"
-        self.canvas.set_original(self.original)
         self.canvas.set_compare_mode(mode)
 
     def show_help(self) -> None:
@@ -518,10 +530,11 @@ class MainWindow(QMainWindow):
         self.canvas.cancel_gesture()
         name = self.engine_panel.engine
         info = registry.get_info(name)
+        # the worker copies the photo (without the GIL); masks are copied here
         job = FillJob.snapshot(name, doc.image, doc.mask, doc.sketch if info.uses_sketch else None,
                                device=self.engine_panel.device, params=self.engine_panel.params(),
-                               hires=self.engine_panel.hires)
-        self._job = job
+                               hires=self.engine_panel.hires, copy_image=False)
+        self._job, self._job_version = job, self._image_version
         self.engine_panel.set_busy(True)
         self.fill_progress.setValue(0)
         self.fill_progress.show()
@@ -553,13 +566,12 @@ class MainWindow(QMainWindow):
         if job is None or job.job_id != job_id:
             return
         box = result.bbox
-        if not box.empty and not np.array_equal(doc.image[box.slices], job.image[box.slices]):
+        if self._image_version != self._job_version:  # undo/redo of a fill meanwhile
             self._end_fill("The photo changed during the fill; run it again.")
             return
-        if self.original is None:
-            self.original = doc.image.copy()
-            self.canvas.set_original(self.original)
         self.canvas.cancel_gesture()
+        if not box.empty:
+            self.canvas.add_original_patch(box, doc.image[box.slices].copy())
         title = registry.get_info(job.engine).title
         self.history.push(ApplyFill.apply(doc, result.image, box, engine=title, used_mask=job.hole,
                                           clear_sketch=job.sketch is not None))

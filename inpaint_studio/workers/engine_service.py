@@ -8,7 +8,10 @@ Cancel is cooperative through ``core.types.CancelToken``.
 """
 from __future__ import annotations
 
+import dataclasses
+import gc
 import itertools
+import threading
 import traceback
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -36,9 +39,15 @@ def frozen_copy(array: Optional[np.ndarray]) -> Optional[np.ndarray]:
     return out
 
 
+def _done_event() -> threading.Event:
+    event = threading.Event()
+    event.set()
+    return event
+
+
 @dataclass(frozen=True)
 class FillJob:
-    """Everything one fill needs, copied at submit time."""
+    """Everything one fill needs, copied at submit time (the image possibly by the worker)."""
 
     engine: str
     image: np.ndarray
@@ -48,17 +57,31 @@ class FillJob:
     params: Mapping[str, Any] = field(default_factory=dict)
     hires: str = "off"
     job_id: int = field(default_factory=next_job_id)
+    image_copied: threading.Event = field(default_factory=_done_event, compare=False, repr=False)
 
     @classmethod
     def snapshot(cls, engine: str, image: np.ndarray, hole: np.ndarray,
                  sketch: Optional[np.ndarray] = None, *, device: str = "auto",
-                 params: Optional[Mapping[str, Any]] = None, hires: str = "off") -> "FillJob":
-        """Copy the arrays (read-only) so later edits cannot reach the running job."""
+                 params: Optional[Mapping[str, Any]] = None, hires: str = "off",
+                 copy_image: bool = True) -> "FillJob":
+        """Copy the arrays (read-only) so later edits cannot reach the running job.
+
+        With ``copy_image=False`` the (large) image is copied by the worker thread instead,
+        which keeps the GUI thread free; the caller must not change the image until
+        ``image_copied`` is set (see ``wait_image_copied``).
+        """
         if sketch is not None and not sketch.any():
             sketch = None
-        return cls(engine=engine, image=frozen_copy(image), hole=frozen_copy(hole),
+        copied = threading.Event()
+        if copy_image:
+            image = frozen_copy(image)
+            copied.set()
+        return cls(engine=engine, image=image, hole=frozen_copy(hole),
                    sketch=frozen_copy(sketch), device=device,
-                   params=MappingProxyType(dict(params or {})), hires=hires)
+                   params=MappingProxyType(dict(params or {})), hires=hires, image_copied=copied)
+
+    def wait_image_copied(self, timeout: float = 10.0) -> bool:
+        return self.image_copied.wait(timeout)
 
 
 class _Worker(QObject):
@@ -82,6 +105,9 @@ class _Worker(QObject):
             engine = registry.create(name, device)
             engine.load()
             self._engine, self._engine_key = engine, (name, device)
+            # Engines import big libraries; keep their objects out of the cyclic GC's
+            # full passes, which hold the GIL (and so the GUI) for 100+ ms otherwise.
+            gc.freeze()
         return self._engine
 
     @Slot()
@@ -92,11 +118,26 @@ class _Worker(QObject):
             finally:
                 self._engine, self._engine_key = None, None
 
+    @Slot(str, str)
+    def preload(self, name: str, device: str) -> None:
+        """Import and load an engine ahead of the first fill; errors wait for that fill."""
+        try:
+            import inpaint_studio.pipeline.run  # noqa: F401  (its imports hold the GIL too)
+
+            self._engine_for(name, device)
+        except Exception:  # reported when a fill really needs this engine
+            self.unload()
+
     @Slot(object, object)
     def run(self, job: FillJob, token: CancelToken) -> None:
         job_id = job.job_id
         try:
-            token.check()
+            try:
+                token.check()
+                if not job.image_copied.is_set():  # numpy copies without the GIL
+                    job = dataclasses.replace(job, image=frozen_copy(job.image))
+            finally:
+                job.image_copied.set()
             self.progress.emit(job_id, 0.0, "Loading engine")
             engine = self._engine_for(job.engine, job.device)
             token.check()
@@ -134,6 +175,7 @@ class EngineService(QObject):
 
     _run = Signal(object, object)
     _unload = Signal()
+    _preload = Signal(str, str)
 
     def __init__(self, parent: Optional[QObject] = None) -> None:
         super().__init__(parent)
@@ -143,6 +185,7 @@ class EngineService(QObject):
         self._worker.moveToThread(self._thread)
         self._run.connect(self._worker.run)
         self._unload.connect(self._worker.unload)
+        self._preload.connect(self._worker.preload)
         self._worker.progress.connect(self._on_progress)
         self._worker.finished.connect(self._on_finished)
         self._worker.failed.connect(self._on_failed)
@@ -177,6 +220,10 @@ class EngineService(QObject):
         """Ask the running job to stop; ``cancelled`` follows once it has."""
         if self._token is not None:
             self._token.cancel()
+
+    def preload(self, engine: str, device: str = "auto") -> None:
+        """Load ``engine`` on the worker thread now, so the first fill starts at once."""
+        self._preload.emit(engine, device)
 
     def unload(self) -> None:
         """Release the loaded engine (on the worker thread)."""

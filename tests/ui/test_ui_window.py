@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 
 from photos import make_photo
 from inpaint_studio.commands.edits import MaskStroke, SketchStroke
@@ -229,15 +229,28 @@ def test_close_with_unsaved_changes_asks(qtbot, opened, monkeypatch):
     assert answers == []
 
 
-def test_hold_backslash_shows_original(qtbot, opened):
+def test_hold_backslash_shows_original(qtbot, opened, photo):
     win, canvas = opened, opened.canvas
-    stroke(win, MaskStroke, [(20, 20), (60, 40)])
-    fill_and_wait(qtbot, win, "flat")
-    assert win.original is not None
+    pixels = photo[1]
+    stroke(win, MaskStroke, [(20, 20), (60, 40)], radius=8)
+    fill_and_wait(qtbot, win, "flat", timeout=10000)  # paints the hole black
+    stroke(win, MaskStroke, [(30, 20), (70, 40)], radius=8)
+    fill_and_wait(qtbot, win, "flat")  # a second fill over the first: the opened photo still wins
+    win.actions["show_mask"].setChecked(False)
+    canvas.set_zoom(2.0)
+
+    def shown(x, y):
+        view = canvas.map_from_image(QPointF(x + 0.5, y + 0.5)).toPoint()
+        colour = canvas.viewport().grab().toImage().pixelColor(view)
+        return colour.red(), colour.green(), colour.blue()
+
+    assert shown(40, 30) == (0, 0, 0)
     qtbot.keyPress(canvas, Qt.Key_Backslash)
     assert canvas.compare_mode == "original"
+    assert shown(40, 30) == tuple(pixels[30, 40])
     qtbot.keyRelease(canvas, Qt.Key_Backslash)
     assert canvas.compare_mode == "off"
+    assert shown(40, 30) == (0, 0, 0)
     win.actions["split"].trigger()
     assert canvas.compare_mode == "split"
     canvas.grab()  # paints both halves without error

@@ -107,3 +107,27 @@ def test_shutdown_while_running_stops_thread(qtbot, monkeypatch):
     assert not svc._thread.isRunning()
     with pytest.raises(RuntimeError):
         svc.submit(small_job()[0])
+
+
+def test_worker_copies_the_image_before_using_it(qtbot, service):
+    image = np.full((24, 32, 3), 100, np.uint8)
+    hole = np.zeros((24, 32), bool)
+    hole[2:5, 2:6] = True
+    job = FillJob.snapshot("slow", image, hole, copy_image=False)
+    assert not job.image_copied.is_set()
+    with qtbot.waitSignal(service.progress, timeout=10000):
+        service.submit(job)
+    assert job.wait_image_copied(5)
+    image[:] = 7  # the caller may edit again once the copy is taken
+    with qtbot.waitSignal(service.finished, timeout=10000) as blocker:
+        fake_engines.SlowEngine.release.set()
+    result = blocker.args[1].image
+    assert (result[~hole] == 100).all() and (result[hole] == 155).all()
+
+
+def test_preload_loads_once(qtbot, service):
+    service.preload("flat", "auto")
+    qtbot.waitUntil(lambda: fake_engines.FlatEngine.loads == 1, timeout=10000)
+    with qtbot.waitSignal(service.finished, timeout=10000):
+        service.submit(small_job("flat")[0])
+    assert fake_engines.FlatEngine.loads == 1

@@ -12,11 +12,11 @@ from typing import Optional
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPixmap
+from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QAbstractScrollArea, QFrame
 
 from inpaint_studio.core.types import BBox
-from inpaint_studio.ui.canvas.display import DisplayImage
+from inpaint_studio.ui.canvas.display import DisplayImage, to_display
 from inpaint_studio.ui.canvas.overlay import LayerOverlay
 
 ZOOM_STEPS = (1 / 32, 1 / 24, 1 / 16, 1 / 12, 1 / 8, 1 / 6, 1 / 4, 1 / 3, 1 / 2, 2 / 3, 1.0,
@@ -39,8 +39,7 @@ class CanvasView(QAbstractScrollArea):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarAsNeeded)
         self.display: Optional[DisplayImage] = None
         self._pixels: Optional[np.ndarray] = None
-        self._compare: Optional[DisplayImage] = None
-        self._compare_pixels: Optional[np.ndarray] = None
+        self._originals: list[tuple[BBox, QImage, np.ndarray]] = []  # pre-fill patches
         self.compare_mode = "off"  # "off" | "original" | "split"
         self.mask_overlay = LayerOverlay(QColor(255, 40, 90), 0.5)
         self.sketch_overlay = LayerOverlay(QColor(40, 220, 255), 1.0)
@@ -58,22 +57,33 @@ class CanvasView(QAbstractScrollArea):
         return (self.display.width, self.display.height) if self.display else (0, 0)
 
     def set_layers(self, pixels: Optional[np.ndarray], mask: Optional[np.ndarray],
-                   sketch: Optional[np.ndarray], original: Optional[np.ndarray] = None) -> None:
+                   sketch: Optional[np.ndarray]) -> None:
         """Show a new photo with its layers (keeps references, copies nothing but pixels)."""
         self._pixels = pixels
         self.display = DisplayImage(pixels) if pixels is not None else None
         self.mask_overlay.set_layer(mask)
         self.sketch_overlay.set_layer(sketch)
-        self._compare_pixels, self._compare = original, None
+        self._originals = []
         self.fit_mode = True
         self._relayout()
         self.viewport().update()
         self.zoom_changed.emit(self.zoom)
 
-    def set_original(self, original: Optional[np.ndarray]) -> None:
-        self._compare_pixels, self._compare = original, None
+    def add_original_patch(self, box: BBox, pixels: np.ndarray) -> None:
+        """Remember pixels as they were before a fill, for the compare views.
+
+        Patches are painted newest first, so the oldest (the photo as opened) wins.
+        """
+        buffer = to_display(pixels)
+        fmt = QImage.Format_ARGB32 if pixels.shape[2] == 4 else QImage.Format_RGB32
+        image = QImage(buffer.data, box.width, box.height, box.width * 4, fmt)
+        self._originals.append((box, image, buffer))
         if self.compare_mode != "off":
-            self.viewport().update()
+            self.update_image_box(box)
+
+    @property
+    def has_original(self) -> bool:
+        return bool(self._originals)
 
     def image_changed(self, box: Optional[BBox] = None) -> None:
         if self.display is not None:
@@ -327,27 +337,33 @@ class CanvasView(QAbstractScrollArea):
         target = QRectF(o.x() + x0 * z, o.y() + y0 * z, (x1 - x0) * z, (y1 - y0) * z)
         if self.display.has_alpha:
             self._paint_checkers(painter, target)
-        split_x = None
-        if self.compare_mode != "off" and self._compare_pixels is not None:
-            if self._compare is None:
-                self._compare = DisplayImage(self._compare_pixels)
-            if self.compare_mode == "original":
-                self._paint_photo(painter, self._compare, x0, y0, x1, y1, target)
-                self._paint_layers(painter, img_rect, o, z, mask=False)
-                return
-            split_x = round(self.viewport().width() / 2)
         self._paint_photo(painter, self.display, x0, y0, x1, y1, target)
-        if split_x is not None:
-            painter.save()
-            painter.setClipRect(QRectF(0, 0, split_x, self.viewport().height()), Qt.IntersectClip)
-            self._paint_photo(painter, self._compare, x0, y0, x1, y1, target)
-            painter.restore()
+        split_x = None
+        if self.compare_mode == "original":
+            self._paint_originals(painter, None)
+            self._paint_layers(painter, img_rect, o, z, mask=False)
+            return
+        if self.compare_mode == "split":
+            split_x = round(self.viewport().width() / 2)
+            self._paint_originals(painter, QRectF(0, 0, split_x, self.viewport().height()))
         self._paint_layers(painter, img_rect, o, z, mask=True)
         if split_x is not None:
             painter.setPen(QPen(QColor(255, 255, 255, 200), 1))
             painter.drawLine(split_x, 0, split_x, self.viewport().height())
         if self.tool is not None:
             self.tool.paint(self, painter)
+
+    def _paint_originals(self, painter: QPainter, clip: Optional[QRectF]) -> None:
+        if not self._originals:
+            return
+        painter.save()
+        if clip is not None:
+            painter.setClipRect(clip, Qt.IntersectClip)
+        painter.setRenderHint(QPainter.SmoothPixmapTransform, self.zoom < 1)
+        o, z = self.origin(), self.zoom
+        for box, image, _ in reversed(self._originals):
+            painter.drawImage(QRectF(o.x() + box.x0 * z, o.y() + box.y0 * z, box.width * z, box.height * z), image)
+        painter.restore()
 
     def _paint_layers(self, painter, img_rect, o, z, mask: bool) -> None:
         if mask:
