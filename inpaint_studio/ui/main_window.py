@@ -233,7 +233,8 @@ class MainWindow(QMainWindow):
         self.hardness_slider.valueChanged.connect(self._hardness_edited)
         self.engine_panel.run_requested.connect(self.run_fill)
         self.engine_panel.cancel_requested.connect(self.cancel_fill)
-        self.canvas.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
+        self.canvas.zoom_changed.connect(
+            lambda z: self.zoom_label.setText(f"{z * 100:.0f} %" if self.document else ""))
         self.canvas.cursor_moved.connect(self._cursor_moved)
         self.service.progress.connect(self._fill_progress)
         self.service.finished.connect(self._fill_finished)
@@ -597,6 +598,9 @@ class MainWindow(QMainWindow):
                      "compare", "split"):
             a[name].setEnabled(have)
         a["run"].setEnabled(have and not self.service.busy)
+        self.engine_panel.set_has_photo(have)
+        if not have:
+            self.zoom_label.clear()
         a["cancel"].setEnabled(self.service.busy)
         self._update_title()
 

@@ -100,6 +100,8 @@ class EnginePanel(QWidget):
         layout.addStretch(1)
 
         self._param_widgets: list[tuple[ParamSpec, QWidget]] = []
+        self._ready = self._busy = False
+        self._has_photo = True
         self._fill_engines()
         self.engine_combo.currentIndexChanged.connect(self._on_engine)
         self.run_button.clicked.connect(self.run_requested)
@@ -162,11 +164,19 @@ class EnginePanel(QWidget):
                 continue
 
     def set_busy(self, busy: bool) -> None:
-        self.run_button.setEnabled(not busy)
-        self.cancel_button.setEnabled(busy)
+        self._busy = busy
         self.engine_combo.setEnabled(not busy)
         if busy:
             self.progress.setValue(0)
+        self._refresh_buttons()
+
+    def set_has_photo(self, has_photo: bool) -> None:
+        self._has_photo = has_photo
+        self._refresh_buttons()
+
+    def _refresh_buttons(self) -> None:
+        self.run_button.setEnabled(self._ready and self._has_photo and not self._busy)
+        self.cancel_button.setEnabled(self._busy)
 
     def set_progress(self, fraction: float, message: str) -> None:
         self.progress.setValue(int(max(0.0, min(1.0, fraction)) * 1000))
@@ -183,12 +193,14 @@ class EnginePanel(QWidget):
         name = self.engine
         if name is None:
             self.description.setText("No engine available.")
-            self.run_button.setEnabled(False)
+            self._ready = False
+            self._refresh_buttons()
             return
         info = registry.get_info(name)
         state = registry.readiness(name)
         self.description.setText(info.description if state.ready else f"Not ready: {state.reason}")
-        self.run_button.setEnabled(state.ready)
+        self._ready = state.ready
+        self._refresh_buttons()
         for spec in info.params:
             widget = param_widget(spec)
             label = QLabel(spec.label)
