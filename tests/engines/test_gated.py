@@ -79,18 +79,19 @@ def test_fast_attention_with_all_queries_equals_the_all_pairs_computation(fuse, 
     torch.testing.assert_close(fast, ref, atol=1e-5, rtol=1e-4)
 
 
-BOXES = [(30, 70, 40, 90), (0, 24, 96, 128), (44, 47, 60, 62)]  # middle, corner, tiny (rows, cols)
+BOXES = [(20, 44, 30, 70), (0, 16, 72, 96), (30, 33, 40, 42)]  # middle, corner, tiny (rows, cols)
 
 
 @pytest.mark.parametrize("layout", ["deepfill2-tf", "deepfill2-pt"])
 def test_fast_network_gives_the_reference_output_inside_the_hole(layout):
     net = lively(build(layout), 1).eval()
-    image = torch.rand(len(BOXES), 3, 96, 128) * 2 - 1
-    mask = torch.zeros(len(BOXES), 1, 96, 128)
+    image = torch.rand(len(BOXES), 3, 64, 96) * 2 - 1
+    mask = torch.zeros(len(BOXES), 1, 64, 96)
     for i, (y0, y1, x0, x1) in enumerate(BOXES):
         mask[i, :, y0:y1, x0:x1] = 1
     with torch.no_grad():
         _, fast = net(image, mask)
+        assert fast.shape == image.shape
         net.attention = "reference"
         _, ref = net(image, mask)
         net.pmconv9.conv.weight.zero_()  # attention branch cut off: the hole must change
@@ -100,6 +101,22 @@ def test_fast_network_gives_the_reference_output_inside_the_hole(layout):
         assert ref[i][inside].std() > 1e-3
         assert (cut[i][inside] - ref[i][inside]).abs().max() > 1e-2
         torch.testing.assert_close(fast[i][inside], ref[i][inside], atol=2e-5, rtol=1e-4)
+
+
+def test_training_mode_computes_everything_like_the_reference():
+    net = lively(build("deepfill2-pt"), 2)
+    image = torch.rand(1, 3, 64, 64) * 2 - 1
+    mask = torch.zeros(1, 1, 64, 64)
+    mask[..., 16:40, 24:48] = 1
+    with torch.no_grad():
+        coarse, fine = net.train()(image, mask)
+        net.attention = "reference"
+        ref_coarse, ref_fine = net(image, mask)
+        net.attention = "fast"
+        _, eval_fine = net.eval()(image, mask)
+    torch.testing.assert_close(coarse, ref_coarse)
+    torch.testing.assert_close(fine, ref_fine, atol=2e-5, rtol=1e-4)
+    assert eval_fine[mask.expand_as(fine) == 0].abs().max() == 0  # eval: only the hole box is computed
 
 
 def test_sides_must_be_multiples_of_8():

@@ -49,32 +49,44 @@ def _normalise(p: torch.Tensor, norm: str) -> torch.Tensor:
     return p / p.norm(dim=1, keepdim=True).clamp(min=ESCAPE)
 
 
-def _shift_tables(hs: int, ws: int, device) -> torch.Tensor:
-    """[9, L]: index p -> R(C(p, d2), d1) for d2, d1 in (-1, 0, 1), or -1 off the ends.
-
-    C moves by d2 in column-major order, R by d1 in raster order; fused score of (q, k) is
-    the sum over the 9 pairs of the raw score of (table[i, q], table[i, k])."""
+def _neighbours(hs: int, ws: int, device) -> dict:
+    """Index maps (-1 = off the ends): raster +-1 and column-major +-1, plus the
+    column-major order of raster indices (``order``) and its inverse."""
     n = hs * ws
     idx = torch.arange(n, device=device)
     cm = (idx % ws) * hs + idx // ws  # raster index -> column-major position
-    back = torch.empty_like(idx)
-    back[cm] = idx
-    rows = []
-    for d2 in (-1, 0, 1):
-        t = cm + d2
-        a = torch.where((t >= 0) & (t < n), back[t.clamp(0, n - 1)], torch.full_like(t, -1))
-        for d1 in (-1, 0, 1):
-            b = a + d1
-            rows.append(torch.where((a >= 0) & (b >= 0) & (b < n), b, torch.full_like(b, -1)))
-    return torch.stack(rows)
+    order = torch.empty_like(idx)
+    order[cm] = idx  # column-major position -> raster index
+
+    def moved(pos, d, back):
+        t = pos + d
+        return torch.where((t >= 0) & (t < n), back[t.clamp(0, n - 1)], torch.full_like(t, -1))
+
+    return {"r-": moved(idx, -1, idx), "r+": moved(idx, 1, idx),
+            "c-": moved(cm, -1, order), "c+": moved(cm, 1, order), "order": order, "cm": cm}
+
+
+def _diagonal(lookup, q: torch.Tensor, prev: torch.Tensor, nxt: torch.Tensor) -> torch.Tensor:
+    """out[i, k] = M[q_i, k] + M[prev_i, k-1] + M[next_i, k+1] (rows -1 and columns off
+    the ends count as zero), M given by ``lookup(row indices)`` -> rows of M."""
+    out = lookup(q).clone()
+    out[:, 1:] += lookup(prev)[:, :-1]
+    out[:, :-1] += lookup(nxt)[:, 1:]
+    return out
 
 
 def _scores_fn(hs: int, ws: int, norm: str, fuse: bool, device) -> Callable:
     """scores_fn for ``attend``: (fused) scores of the given queries against every key
     (or against ``k_idx`` only, when given)."""
-    n = hs * ws
-    tables = _shift_tables(hs, ws, device) if fuse else None
+    nb = _neighbours(hs, ws, device) if fuse else None
     cache: dict = {}
+
+    def rows_of(matrix: torch.Tensor, have: torch.Tensor):
+        """Row lookup into ``matrix`` (rows = raster indices ``have``), -1 -> zero row."""
+        padded = F.pad(matrix, (0, 0, 0, 1))
+        pos = torch.full((hs * ws + 1,), have.numel(), dtype=torch.long, device=matrix.device)
+        pos[have] = torch.arange(have.numel(), device=matrix.device)
+        return lambda idx: padded[pos[idx]]  # idx -1 -> pos[-1] = the zero row
 
     def scores(pq, pk_normed_all, q_idx, k_idx=None):
         if norm == "max":
@@ -85,16 +97,18 @@ def _scores_fn(hs: int, ws: int, norm: str, fuse: bool, device) -> Callable:
             keys = cache["keys"]
         if not fuse:
             result = pq[q_idx] @ keys.t()
-            return result if k_idx is None else result[:, k_idx]
-        q_rows = tables[:, q_idx]  # [9, Q]; -1 = zero patch
-        k_rows = tables if k_idx is None else tables[:, k_idx]
-        need = torch.unique(q_rows[q_rows >= 0])
-        s = F.pad(pq[need] @ keys.t(), (0, 1, 0, 1))  # [N + 1, L + 1]: last row/column zero
-        pos = torch.full((n + 1,), need.numel(), dtype=torch.long, device=pq.device)
-        pos[need] = torch.arange(need.numel(), device=pq.device)
-        q_pos = pos[q_rows]  # -1 -> pos[n] -> the zero row
-        k_rows = torch.where(k_rows >= 0, k_rows, torch.full_like(k_rows, n))
-        return sum(s[q_pos[i][:, None], k_rows[i][None, :]] for i in range(9))
+        else:
+            # stage 2 needs stage-1 rows of q and its column-major neighbours, stage 1
+            # needs raw rows of those and their raster neighbours
+            rows1 = torch.cat([q_idx, nb["c-"][q_idx], nb["c+"][q_idx]])
+            rows1 = torch.unique(rows1[rows1 >= 0])
+            rows0 = torch.cat([rows1, nb["r-"][rows1], nb["r+"][rows1]])
+            rows0 = torch.unique(rows0[rows0 >= 0])
+            raw = rows_of(pq[rows0] @ keys.t(), rows0)  # keys in raster order
+            stage1 = _diagonal(raw, rows1, nb["r-"][rows1], nb["r+"][rows1])
+            stage1 = rows_of(stage1[:, nb["order"]], rows1)  # keys in column-major order
+            result = _diagonal(stage1, q_idx, nb["c-"][q_idx], nb["c+"][q_idx])[:, nb["cm"]]
+        return result if k_idx is None else result[:, k_idx]
 
     return scores
 

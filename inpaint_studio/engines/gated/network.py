@@ -36,11 +36,21 @@ class GatedConv(nn.Module):
         pad = 0 if self.tf_pad else dilation * (k - 1) // 2
         self.conv = nn.Conv2d(cin, 2 * cout if self.gated else cout, k, stride, pad, dilation)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.tf_pad:
-            total = [max((-(-size // self.stride) - 1) * self.stride + self.k - size, 0) for size in x.shape[-2:]]
-            x = F.pad(x, (total[1] // 2, total[1] - total[1] // 2, total[0] // 2, total[0] - total[0] // 2))
-        x = self.conv(x)
+    @property
+    def radius(self) -> int:
+        return self.dilation * (self.k - 1) // 2
+
+    def forward(self, x: torch.Tensor, pads: tuple | None = None) -> torch.Tensor:
+        """``pads`` (left, right, top, bottom): zero padding to use instead of the usual
+        (stride-1 convs on a window of the feature map, see ``_windowed``)."""
+        if pads is not None:
+            x = F.conv2d(F.pad(x, pads), self.conv.weight, self.conv.bias, 1, 0, self.dilation)
+        else:
+            if self.tf_pad:
+                total = [max((-(-size // self.stride) - 1) * self.stride + self.k - size, 0)
+                         for size in x.shape[-2:]]
+                x = F.pad(x, (total[1] // 2, total[1] - total[1] // 2, total[0] // 2, total[0] - total[0] // 2))
+            x = self.conv(x)
         if not self.gated:
             return x
         feature, gate = x.chunk(2, dim=1)
@@ -122,6 +132,47 @@ class DeepFillV2(nn.Module):
             x = getattr(self, name)(x)
         return x
 
+    def _plan(self, names: list[str], size, box: tuple) -> tuple[list, list]:
+        """For stride-1 layers ``names`` (gated convs, upsampling blocks) on a (H, W) = ``size``
+        input: the ops (None = x2 upsampling) and the window (y0, y1, x0, x1) each op reads,
+        so that the last op yields exactly the output window ``box``; wins[-1] = box."""
+        ops = []
+        for name in names:
+            module = getattr(self, name)
+            ops += [None, module.conv] if isinstance(module, GatedUp) else [module]
+        grid = list(size)
+        for op in ops:
+            grid = [2 * v for v in grid] if op is None else grid
+        wins = [tuple(box)]
+        for op in reversed(ops):
+            y0, y1, x0, x1 = wins[-1]
+            if op is None:
+                grid = [v // 2 for v in grid]
+                wins.append((y0 // 2, -(-y1 // 2), x0 // 2, -(-x1 // 2)))
+            else:
+                r = op.radius
+                wins.append((max(y0 - r, 0), min(y1 + r, grid[0]), max(x0 - r, 0), min(x1 + r, grid[1])))
+        return ops, wins[::-1]
+
+    def _windowed(self, names: list[str], x: torch.Tensor, box: tuple, size=None) -> torch.Tensor:
+        """Output window ``box`` of layers ``names`` applied to a map of ``size`` (default
+        x's), computing only what it depends on. ``x`` is the whole map, or (with ``size``)
+        already just the window ``_plan`` says the first layer reads."""
+        grid = list(size or x.shape[-2:])
+        ops, wins = self._plan(names, grid, box)
+        if size is None:
+            y0, y1, x0, x1 = wins[0]
+            x = x[..., y0:y1, x0:x1]
+        for op, (iy0, iy1, ix0, ix1), (oy0, oy1, ox0, ox1) in zip(ops, wins, wins[1:]):
+            if op is None:
+                grid = [2 * v for v in grid]
+                x = F.interpolate(x, scale_factor=2, mode="nearest")
+                x = x[..., oy0 - 2 * iy0:oy1 - 2 * iy0, ox0 - 2 * ix0:ox1 - 2 * ix0]
+            else:
+                r = op.radius
+                x = op(x, (max(r - ox0, 0), max(ox1 + r - grid[1], 0), max(r - oy0, 0), max(oy1 + r - grid[0], 0)))
+        return x
+
     def forward(self, image: torch.Tensor, mask: torch.Tensor, sketch: torch.Tensor | None = None):
         """image (B, 3, H, W) in [-1, 1]; mask (B, 1, H, W), 1 = hole; sketch (B, 1, H, W) or None."""
         h, w = image.shape[-2:]
@@ -132,19 +183,46 @@ class DeepFillV2(nn.Module):
         if self.in_channels == 6:
             parts.append((sketch if sketch is not None else torch.zeros_like(mask)) * mask)
         x = self._run(["conv1", "conv2_downsample", "conv3", "conv4_downsample", "conv5", "conv6",
-                       "conv7_atrous", "conv8_atrous", "conv9_atrous", "conv10_atrous", "conv11", "conv12",
-                       "conv13_upsample", "conv14", "conv15_upsample", "conv16", "conv17"], torch.cat(parts, 1))
-        coarse = torch.tanh(x)
+                       "conv7_atrous", "conv8_atrous", "conv9_atrous", "conv10_atrous"], torch.cat(parts, 1))
+        tail1 = ["conv11", "conv12", "conv13_upsample", "conv14", "conv15_upsample", "conv16", "conv17"]
+        tail2 = ["allconv11", "allconv12", "allconv13_upsample", "allconv14", "allconv15_upsample",
+                 "allconv16", "allconv17"]
+        box = self._hole_box(mask)
+        if box is None:  # everything, exactly (training, reference, or a hole-free batch)
+            coarse = torch.tanh(self._run(tail1, x))
+        else:  # eval: only the hole's bounding box is needed from the decoders
+            y0, y1, x0, x1 = box
+            coarse = torch.zeros_like(image)
+            coarse[..., y0:y1, x0:x1] = torch.tanh(self._windowed(tail1, x, box))
         x = coarse * mask + known
         hallu = self._run(["xconv1", "xconv2_downsample", "xconv3", "xconv4_downsample", "xconv5", "xconv6",
                            "xconv7_atrous", "xconv8_atrous", "xconv9_atrous", "xconv10_atrous"], x)
         pm = self._run(["pmconv1", "pmconv2_downsample", "pmconv3", "pmconv4_downsample", "pmconv5", "pmconv6"], x)
-        pm = contextual_attention(pm, mask, fuse=self.fuse, norm=self.norm,
+        everything = torch.ones(pm.shape[0], (pm.shape[2] // 2) * (pm.shape[3] // 2), dtype=torch.bool,
+                                device=pm.device) if box is None else None
+        pm = contextual_attention(pm, mask, fuse=self.fuse, norm=self.norm, queries=everything,
                                   reference=self.attention == "reference", check=self.check)
-        pm = self._run(["pmconv9", "pmconv10"], pm)
-        x = self._run(["allconv11", "allconv12", "allconv13_upsample", "allconv14", "allconv15_upsample",
-                       "allconv16", "allconv17"], torch.cat([hallu, pm], 1))
-        return coarse, torch.tanh(x)
+        if box is None:
+            out = self._run(tail2, torch.cat([hallu, self._run(["pmconv9", "pmconv10"], pm)], 1))
+            return coarse, torch.tanh(out)
+        size = hallu.shape[-2:]
+        wy0, wy1, wx0, wx1 = window = self._plan(tail2, size, box)[1][0]
+        pm = self._windowed(["pmconv9", "pmconv10"], pm, window)
+        merged = torch.cat([hallu[..., wy0:wy1, wx0:wx1], pm], 1)
+        refined = torch.zeros_like(image)
+        refined[..., y0:y1, x0:x1] = torch.tanh(self._windowed(tail2, merged, box, size))
+        return coarse, refined
+
+    def _hole_box(self, mask: torch.Tensor) -> tuple | None:
+        """Bounding box (y0, y1, x0, x1) of the hole over the batch, or None when the full
+        output is wanted (training mode, reference attention, no hole)."""
+        if self.training or self.attention == "reference":
+            return None
+        rows = torch.nonzero(mask.amax(dim=(0, 1, 3)) > 0).flatten()
+        cols = torch.nonzero(mask.amax(dim=(0, 1, 2)) > 0).flatten()
+        if rows.numel() == 0:
+            return None
+        return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
 
 
 LAYOUTS = {  # layout -> network options
