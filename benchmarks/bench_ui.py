@@ -99,6 +99,14 @@ def main() -> int:
               f"median {statistics.median(times):.2f} ms, p95 {sorted(times)[int(len(times) * .95)]:.2f} ms, "
               f"max {max(times):.2f} ms")
 
+        reps = []
+        for _ in range(20):
+            t = time.perf_counter()
+            viewport.repaint()
+            reps.append((time.perf_counter() - t) * 1000)
+        print(f"full canvas repaint at {label:>5} ({viewport.width()}x{viewport.height()}): "
+              f"median {statistics.median(reps):.2f} ms")
+
     window.history.clear()
     canvas.zoom_fit()
     for k in range(100):
