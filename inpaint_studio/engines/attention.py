@@ -102,8 +102,9 @@ def key_norms(b: torch.Tensor, ksize: int) -> torch.Tensor:
 
 
 def gram_scores(f: torch.Tensor, b: torch.Tensor, ksize: int) -> Callable[..., torch.Tensor]:
-    """Return scores(y0, y1, x0, x1) -> ((y1-y0)*(x1-x0), H*W): unnormalised patch dot
-    products of the queries in that rectangle of ``f`` (C, H, W) against every key of ``b``.
+    """Return scores(y0, y1, x0, x1, columns=None) -> (rows * width, H*W): unnormalised
+    patch dot products of the queries in that rectangle of ``f`` (C, H, W) (only the
+    columns where the bool ``columns`` is True) against every key of ``b``.
 
     One matrix product of horizontally concatenated features (inner size C*ksize instead
     of C*ksize^2), then ksize shifted sums over the rows."""
@@ -117,10 +118,13 @@ def gram_scores(f: torch.Tensor, b: torch.Tensor, ksize: int) -> Callable[..., t
     keys = hcat(b).reshape(c * ksize, -1)
     fh = keys.view(c * ksize, h + 2 * p, w) if f is b else hcat(f)
 
-    def scores(y0: int, y1: int, x0: int, x1: int) -> torch.Tensor:
+    def scores(y0: int, y1: int, x0: int, x1: int, columns: Optional[torch.Tensor] = None) -> torch.Tensor:
         rows = y1 - y0
-        queries = fh[:, y0:y1 + 2 * p, x0:x1].reshape(c * ksize, -1)
-        g = (queries.t() @ keys).view(rows + 2 * p, x1 - x0, h + 2 * p, w)
+        queries = fh[:, y0:y1 + 2 * p, x0:x1]
+        if columns is not None:  # only these columns of the rectangle (bool)
+            queries = queries[:, :, columns]
+        width = queries.shape[2]
+        g = (queries.reshape(c * ksize, -1).t() @ keys).view(rows + 2 * p, width, h + 2 * p, w)
         if p == 0:
             return g.view(-1, h * w)
         score = torch.add(g[:rows, :, :h], g[1:rows + 1, :, 1:h + 1])
@@ -200,22 +204,27 @@ def _attend_one(f, b, raw, valid, qmask, canvas, row0, row1, ksize, rate, scale,
         if check is not None:
             check()
         hq, wt = y1 - y0, xb - xa
-        sel = qmask[y0:y1, xa:xb].flatten()
+        sel2d = qmask[y0:y1, xa:xb]
+        sel = sel2d.flatten()
         if not sel.any():
             continue
         ys, xs = torch.meshgrid(torch.arange(y0, y1, device=b.device),
                                 torch.arange(xa, xb, device=b.device), indexing="ij")
         q_idx = (ys * w + xs).flatten()[sel]
         if scores_fn is None:
-            score = gram(y0, y1, xa, xb)
-            score = score if bool(sel.all()) else score[sel]
+            active = sel2d.any(0)
+            if bool(active.all()):
+                score = gram(y0, y1, xa, xb)
+                score = score if bool(sel.all()) else score[sel]
+            else:
+                score = gram(y0, y1, xa, xb, active)[sel2d[:, active].flatten()]
         else:
             score = scores_fn(pq, pk, q_idx)
         # invalid keys: logit exactly 0, still in the softmax sum (as in the papers)
-        weight = F.softmax(score.float().mul_(col_scale), dim=1).view(-1, h, w).mul_(keep)
+        weight = F.softmax(score.float() * col_scale, dim=1).view(-1, h, w) * keep
         del score
         if clamp is not None:
-            weight.clamp_(min=clamp)
+            weight = weight.clamp(min=clamp)  # out of place: training backpropagates through it
         if not bool(sel.all()):
             full = weight.new_zeros(hq * wt, h, w)
             full[sel] = weight
@@ -227,5 +236,13 @@ def _attend_one(f, b, raw, valid, qmask, canvas, row0, row1, ksize, rate, scale,
             for c in (0, 1):
                 v[a:a + hq, c:c + wt, a:a + h, c:c + w] += weight
         del weight
-        pasted = v.view((hq + 1) * (wt + 1), -1).to(blocks.dtype) @ blocks
-        canvas[y0:y1 + 1, xa:xb + 1] += pasted.view(hq + 1, wt + 1, -1)
+        touched = torch.zeros(hq + 1, wt + 1, dtype=torch.bool, device=b.device)
+        for a in (0, 1):
+            for c in (0, 1):
+                touched[a:a + hq, c:c + wt] |= sel2d
+        v = v.view(-1, (h + 1) * (w + 1))
+        if bool(touched.all()):
+            canvas[y0:y1 + 1, xa:xb + 1] += (v.to(blocks.dtype) @ blocks).view(hq + 1, wt + 1, -1)
+        else:  # only the output blocks that some computed query reaches
+            part = canvas[y0:y1 + 1, xa:xb + 1]
+            part[touched] += v[touched.flatten()].to(blocks.dtype) @ blocks

@@ -76,7 +76,9 @@ def generator_losses(engine, G, D, image, hole, sketch):
     valid = 1 - hole
     parts = {}
     if engine == "pennet":
-        out, pyramid = G(image, hole)
+        from inpaint_studio.engines.pennet.network import network_input
+
+        pyramid, out = G(network_input(image, hole), hole, pyramid=True)
         parts["hole"] = 6 * masked_l1(out, image, hole)
         parts["valid"] = masked_l1(out, image, valid)
         pyr = 0.0
@@ -144,7 +146,12 @@ def evaluate(engine, G, samples, device) -> dict:
     l1 = sq = n = 0.0
     for i in range(0, len(samples), 4):
         image, hole, sketch = to_tensors(samples[i:i + 4], device)
-        out = G(image, hole)[0] if engine == "pennet" else G(image, hole, sketch)[1]
+        if engine == "pennet":
+            from inpaint_studio.engines.pennet.network import network_input
+
+            out = G(network_input(image, hole), hole)
+        else:
+            out = G(image, hole, sketch)[1]
         diff = (out.clamp(-1, 1) - image) * 127.5 * hole
         area = hole.sum() * 3
         l1 += float(diff.abs().sum())
@@ -262,7 +269,7 @@ def train(config: TrainConfig, log=print) -> dict:
             continue
         rate = (time.time() - start) / (step - first)
         losses = " ".join(f"{k} {float(v.detach()):.3f}" for k, v in parts.items())
-        sys.stderr.write(f"\rstep {step}/{config.steps} {losses} d {float(d_loss):.3f} "
+        sys.stderr.write(f"\rstep {step}/{config.steps} {losses} d {float(d_loss.detach()):.3f} "
                          f"{rate:.2f}s/step eta {rate * (config.steps - step) / 60:.0f} min ")
         if step % config.preview_every == 0 or step == config.steps:
             save_preview(out / f"preview_{step:07d}.png", image, hole, comp.detach())

@@ -59,3 +59,16 @@ def test_split_follows_gather_manifest(tmp_path):
     train_paths, val_paths = load_split(tmp_path)
     assert [p.name for p in val_paths] == ["p2.jpg", "p5.jpg"]
     assert len(train_paths) == 6
+
+
+def test_pennet_training_step_learns_and_validates(photo_dir, tmp_path):
+    out = tmp_path / "pennet"
+    config = TrainConfig(engine="pennet", data=str(photo_dir), out=str(out), size=64, steps=1,
+                         batch=1, device="cpu", val_samples=1, preview_every=1, val_every=1,
+                         save_every=1)
+    assert train(config, log=lambda *a: None)["steps"] == 1
+    state = load_checkpoint(out / "last.pt")
+    assert state["config"]["engine"] == "pennet"
+    assert (out / "val.jsonl").exists() and (out / "preview_0000001.png").exists()
+    with pytest.raises(UserError, match="sketch"):
+        train(TrainConfig(engine="pennet", sketch=True, data=str(photo_dir), out=str(out), device="cpu"))
