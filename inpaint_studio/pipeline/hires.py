@@ -9,7 +9,8 @@ split the hole box, so each hole pixel is refined exactly once per level. Last, 
 low-frequency colour is matched to its surroundings (``colour.match_colour``).
 
 The refiner is any object with ``refine(image, hole, init, *, params, closeness, avoid,
-progress, cancel) -> uint8`` (the PatchMatch engine); this module never imports engines.
+progress, cancel[, sketch]) -> uint8`` (the PatchMatch engine); this module never imports
+engines.
 Inputs are never modified; pixels outside the hole come back bit-identical.
 """
 from __future__ import annotations
