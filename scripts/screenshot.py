@@ -58,6 +58,9 @@ def main() -> int:
     for p0, p1 in zip(points[:-1], points[1:]):
         stroke.add_segment(p0, p1)
     window.history.push(stroke.end())
+    guide = SketchStroke.begin(doc, radius=1.5)  # a guide line along the flag's stripe
+    guide.add_segment((20, 250), (110, 330))
+    window.history.push(guide.end())
     window.canvas.tool.hover(window.canvas, QPointF(300, 300))
     shot("2-mask.png")
     done = QEventLoop()
@@ -70,9 +73,9 @@ def main() -> int:
     if window.service.busy:
         done.exec()
     shot("4-filled.png")
-    window.actions["split"].setChecked(True)
+    window.named_actions["split"].setChecked(True)
     shot("5-split.png")
-    window.actions["split"].setChecked(False)
+    window.named_actions["split"].setChecked(False)
     window.canvas.set_zoom(4.0, QPointF(200, 300))
     shot("6-zoom400.png")
     window.history.set_clean()

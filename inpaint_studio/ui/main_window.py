@@ -73,7 +73,7 @@ class MainWindow(QMainWindow):
         self.canvas.mask_overlay.color = QColor(*colour[:3])
         self.canvas.mask_overlay.opacity = self.prefs.overlay.opacity
 
-        self.actions = build_actions(self)
+        self.named_actions = build_actions(self)
         self.brush = BrushSettings(size=float(self.prefs.brush.size), hardness=self.prefs.brush.hardness)
         self.pen = BrushSettings(size=4.0, hardness=1.0)
         self.tools = {
@@ -120,7 +120,7 @@ class MainWindow(QMainWindow):
             setattr(self, name, dock)
 
     def _build_menus_and_toolbars(self) -> None:
-        a = self.actions
+        a = self.named_actions
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         file_menu.addAction(a["open"])
@@ -203,7 +203,7 @@ class MainWindow(QMainWindow):
         bar.showMessage("Open a photo to begin (Ctrl+O), or drop one on the window.")
 
     def _connect(self) -> None:
-        a = self.actions
+        a = self.named_actions
         slots = {
             "open": self.open_dialog, "save": self.save, "save_as": self.save_as,
             "import_mask": self.import_mask, "export_mask": self.export_mask, "quit": self.close,
@@ -267,6 +267,7 @@ class MainWindow(QMainWindow):
         kind = "RGBA" if doc.image.shape[2] == 4 else "RGB"
         self.size_label.setText(f"{doc.width} × {doc.height} px · {depth} {kind}")
         self._update_actions()
+        self.canvas.setFocus()
 
     def _layer_changed(self, layer: str, box: BBox) -> None:
         if layer == "image":
@@ -434,7 +435,7 @@ class MainWindow(QMainWindow):
 
     # ---- editing -----------------------------------------------------------------------
     def select_tool(self, name: str) -> None:
-        self.actions[name].setChecked(True)
+        self.named_actions[name].setChecked(True)
         tool = self.tools[name]
         self.canvas.set_tool(tool)
         settings = getattr(tool, "settings", None)
@@ -505,12 +506,12 @@ class MainWindow(QMainWindow):
 
     def _compare_toggled(self, _on: bool = False) -> None:
         sender = self.sender()
-        if sender is self.actions["compare"] and self.actions["compare"].isChecked():
-            self.actions["split"].setChecked(False)
-        elif sender is self.actions["split"] and self.actions["split"].isChecked():
-            self.actions["compare"].setChecked(False)
-        mode = "original" if self.actions["compare"].isChecked() else \
-            "split" if self.actions["split"].isChecked() else "off"
+        if sender is self.named_actions["compare"] and self.named_actions["compare"].isChecked():
+            self.named_actions["split"].setChecked(False)
+        elif sender is self.named_actions["split"] and self.named_actions["split"].isChecked():
+            self.named_actions["compare"].setChecked(False)
+        mode = "original" if self.named_actions["compare"].isChecked() else \
+            "split" if self.named_actions["split"].isChecked() else "off"
         self.canvas.set_compare_mode(mode)
 
     def show_help(self) -> None:
@@ -587,7 +588,7 @@ class MainWindow(QMainWindow):
 
     # ---- state -------------------------------------------------------------------------
     def _update_actions(self) -> None:
-        a, have = self.actions, self.document is not None
+        a, have = self.named_actions, self.document is not None
         history = self.history
         a["undo"].setEnabled(bool(history and history.can_undo))
         a["redo"].setEnabled(bool(history and history.can_redo))

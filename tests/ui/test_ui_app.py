@@ -54,12 +54,12 @@ def test_sixteen_bit_rgba_photo_keeps_depth_and_alpha(qtbot, window, tmp_path, m
     hole = doc.mask.copy()
     window.engine_panel.set_engine("flat")
     with qtbot.waitSignal(window.service.finished, timeout=10000):
-        window.actions["run"].trigger()
+        window.named_actions["run"].trigger()
     monkeypatch.setattr(dialogs, "ask_overwrite_original", lambda p, n: "save_as")
     from PySide6.QtWidgets import QFileDialog
 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), "")))
-    window.actions["save"].trigger()
+    window.named_actions["save"].trigger()
     back = imageio.load_image(out).pixels
     assert back.dtype == np.uint16 and back.shape == pixels.shape
     assert np.array_equal(back[~hole], pixels[~hole])

@@ -35,7 +35,7 @@ def fill_and_wait(qtbot, win, engine, signal="finished", timeout=20000):
     win.engine_panel.set_engine(engine)
     assert win.engine_panel.engine == engine
     with qtbot.waitSignal(getattr(win.service, signal), timeout=timeout) as blocker:
-        win.actions["run"].trigger()
+        win.named_actions["run"].trigger()
     return blocker
 
 
@@ -49,12 +49,12 @@ def test_undo_redo_every_step_kind(qtbot, opened, monkeypatch):
         lambda: stroke(win, SketchStroke, [(5, 90), (150, 95)], radius=2),
         lambda: win.mask_op("invert"),
         lambda: win.mask_op("invert"),
-        lambda: win.actions["grow_mask"].trigger(),
+        lambda: win.named_actions["grow_mask"].trigger(),
         lambda: win.mask_op("shrink", 2),
         lambda: fill_and_wait(qtbot, win, "flat"),
         lambda: stroke(win, MaskStroke, [(100, 60), (120, 70)]),
-        lambda: win.actions["clear_mask"].trigger(),
-        lambda: win.actions["clear_sketch"].trigger(),
+        lambda: win.named_actions["clear_mask"].trigger(),
+        lambda: win.named_actions["clear_sketch"].trigger(),
     ]
     for step in steps:
         step()
@@ -63,11 +63,11 @@ def test_undo_redo_every_step_kind(qtbot, opened, monkeypatch):
     assert "Fill (Flat)" in win.history.steps
     assert not np.array_equal(snapshots[-1][0], snapshots[0][0])  # the fill changed pixels
     for expected in reversed(snapshots[:-1]):
-        win.actions["undo"].trigger()
+        win.named_actions["undo"].trigger()
         assert_state(doc, expected)
-    assert not win.actions["undo"].isEnabled() and not doc.modified
+    assert not win.named_actions["undo"].isEnabled() and not doc.modified
     for expected in snapshots[1:]:
-        win.actions["redo"].trigger()
+        win.named_actions["redo"].trigger()
         assert_state(doc, expected)
     assert doc.modified
 
@@ -108,7 +108,7 @@ def test_patchmatch_fill_changes_only_the_hole(qtbot, window, tmp_path):
     assert not doc.mask.any()
     assert win.history.steps == ["Fill (PatchMatch)"]
     assert win.engine_panel.run_button.isEnabled()
-    win.actions["undo"].trigger()
+    win.named_actions["undo"].trigger()
     assert np.array_equal(doc.image, before) and np.array_equal(doc.mask, hole)
 
 
@@ -118,8 +118,8 @@ def test_cancel_mid_run_leaves_document_unchanged(qtbot, opened):
     before, steps = state(doc), win.history.steps
     win.engine_panel.set_engine("slow")
     with qtbot.waitSignal(win.service.progress, timeout=10000):
-        win.actions["run"].trigger()
-    assert win.engine_panel.cancel_button.isEnabled() and not win.actions["run"].isEnabled()
+        win.named_actions["run"].trigger()
+    assert win.engine_panel.cancel_button.isEnabled() and not win.named_actions["run"].isEnabled()
     # painting goes on while the fill runs
     qtbot.mouseMove(win.canvas.viewport(), QPoint(50, 50))
     with qtbot.waitSignal(win.service.cancelled, timeout=10000):
@@ -142,7 +142,7 @@ def test_engine_error_shows_message_and_changes_nothing(qtbot, opened, messages)
 
 def test_run_with_empty_mask_does_nothing(qtbot, opened):
     win = opened
-    win.actions["run"].trigger()
+    win.named_actions["run"].trigger()
     assert not win.service.busy
     assert "mask" in win.engine_panel.status.text().lower()
 
@@ -152,7 +152,7 @@ def test_open_save_round_trip_through_actions(qtbot, window, photo, tmp_path, mo
 
     path, pixels = photo
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(path), "")))
-    window.actions["open"].trigger()
+    window.named_actions["open"].trigger()
     doc = window.document
     assert np.array_equal(doc.image, pixels) and window.windowTitle().startswith("photo.png")
     stroke(window, MaskStroke, [(20, 20), (70, 40)], radius=6)
@@ -164,7 +164,7 @@ def test_open_save_round_trip_through_actions(qtbot, window, photo, tmp_path, mo
     asked = []
     monkeypatch.setattr(dialogs, "ask_overwrite_original", lambda p, n: asked.append(n) or "save_as")
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), "")))
-    window.actions["save"].trigger()
+    window.named_actions["save"].trigger()
     assert asked == ["photo.png"]
     assert np.array_equal(np.asarray(Image.open(path)), pixels)
     assert np.array_equal(imageio.load_image(out).pixels, doc.image)
@@ -172,7 +172,7 @@ def test_open_save_round_trip_through_actions(qtbot, window, photo, tmp_path, mo
     # the new file is ours: Save writes it without asking
     stroke(window, MaskStroke, [(100, 80), (120, 90)], radius=4)
     fill_and_wait(qtbot, window, "flat")
-    window.actions["save"].trigger()
+    window.named_actions["save"].trigger()
     assert asked == ["photo.png"]
     assert np.array_equal(imageio.load_image(out).pixels, doc.image)
     assert str(out.resolve()) == window.recent_files()[0]
@@ -187,7 +187,7 @@ def test_overwrite_original_asked_once_and_jpeg_quality_once(qtbot, window, tmp_
     monkeypatch.setattr(dialogs, "ask_jpeg_quality", lambda p, default=95: qualities.append(1) or 80)
     for _ in range(2):
         stroke(window, MaskStroke, [(10, 10), (30, 20)], radius=3)
-        window.actions["save"].trigger()
+        window.named_actions["save"].trigger()
         assert not window.document.modified
     assert asked == ["shot.jpg"] and qualities == [1]
     assert imageio.load_image(path).pixels.shape == (40, 50, 3)
@@ -201,11 +201,11 @@ def test_mask_export_import_round_trip(qtbot, opened, tmp_path, monkeypatch):
     mask = doc.mask.copy()
     out = tmp_path / "mask.png"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), "")))
-    win.actions["export_mask"].trigger()
-    win.actions["clear_mask"].trigger()
+    win.named_actions["export_mask"].trigger()
+    win.named_actions["clear_mask"].trigger()
     assert not doc.mask.any()
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(out), "")))
-    win.actions["import_mask"].trigger()
+    win.named_actions["import_mask"].trigger()
     assert np.array_equal(doc.mask, mask)
     assert win.history.steps[-1] == "Import mask"
 
@@ -236,7 +236,7 @@ def test_hold_backslash_shows_original(qtbot, opened, photo):
     fill_and_wait(qtbot, win, "flat", timeout=10000)  # paints the hole black
     stroke(win, MaskStroke, [(30, 20), (70, 40)], radius=8)
     fill_and_wait(qtbot, win, "flat")  # a second fill over the first: the opened photo still wins
-    win.actions["show_mask"].setChecked(False)
+    win.named_actions["show_mask"].setChecked(False)
     canvas.set_zoom(2.0)
 
     def shown(x, y):
@@ -251,7 +251,7 @@ def test_hold_backslash_shows_original(qtbot, opened, photo):
     qtbot.keyRelease(canvas, Qt.Key_Backslash)
     assert canvas.compare_mode == "off"
     assert shown(40, 30) == (0, 0, 0)
-    win.actions["split"].trigger()
+    win.named_actions["split"].trigger()
     assert canvas.compare_mode == "split"
     canvas.grab()  # paints both halves without error
 
@@ -277,7 +277,7 @@ def test_settings_remembered(qtbot, opened, tmp_path):
 def test_help_lists_every_shortcut(qtbot, window):
     help_dialog = dialogs.HelpDialog(window)
     keys = {help_dialog.table.item(r, 1).text() for r in range(help_dialog.table.rowCount())}
-    for action in window.actions.values():
+    for action in window.named_actions.values():
         for seq in action.shortcuts():
             assert any(seq.toString() in k.split(", ") for k in keys), seq.toString()
     help_dialog.deleteLater()
