@@ -30,9 +30,11 @@ CNUM = 32
 RATES = (1, 2, 4, 8)
 SCALE = 10.0
 CLAMP = 1e-8
-# Query margin (matching-grid pixels) around the hole at the shallowest ATN: the fuse
-# branches (dilation 8), the 4x4 paste and the two full-size head convs reach this far.
-LEVEL1_MARGIN = 7
+# Query margin (matching grid, 1/4 scale) around the hole at the shallowest ATN: the two
+# full-size head convs (2 px) and the upsampling reach 2 px of the 1/2-scale map, the
+# dilated fuse branches 8 more, and a 4x4 paste at stride 2 spans (10 + 2) / 2 = 6 queries.
+# (5 is measurably not enough; tests compare with the all-pairs network.)
+LEVEL1_MARGIN = 6
 
 
 def conv(cin: int, cout: int, k: int = 3, stride: int = 1, act: Optional[nn.Module] = None,
