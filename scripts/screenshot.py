@@ -76,6 +76,20 @@ def main() -> int:
     window.named_actions["split"].setChecked(True)
     shot("5-split.png")
     window.named_actions["split"].setChecked(False)
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    window.select_tool("tool_lasso")  # a lasso in progress (subtract with Alt)
+    vp = window.canvas.viewport()
+    QTest.mousePress(vp, Qt.LeftButton, Qt.AltModifier, QPoint(500, 200))
+    for x, y in ((600, 180), (700, 260), (690, 400), (560, 430), (480, 330)):
+        QTest.mouseMove(vp, QPoint(x, y))
+    shot("5b-lasso.png")
+    QTest.mouseRelease(vp, Qt.LeftButton, Qt.AltModifier, QPoint(480, 330))
+    window.select_tool("tool_brush")
+    window.brush.hardness = 0.4
+    window.canvas.tool.hover(window.canvas, QPointF(250, 200))
+    shot("5c-soft-brush.png")
     window.canvas.set_zoom(4.0, QPointF(200, 300))
     shot("6-zoom400.png")
     window.history.set_clean()

@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
         self._overwrite_ok = False  # Save may replace the opened file
         self._jpeg_quality: Optional[int] = None
         self._job: Optional[FillJob] = None
+        self._pending = None  # a finished fill waiting for the current stroke to end
 
         self.setWindowTitle("Inpaint Studio")
         self.setAcceptDrops(True)
@@ -236,6 +237,7 @@ class MainWindow(QMainWindow):
         self.canvas.zoom_changed.connect(
             lambda z: self.zoom_label.setText(f"{z * 100:.0f} %" if self.document else ""))
         self.canvas.cursor_moved.connect(self._cursor_moved)
+        self.canvas.gesture_ended.connect(self._apply_pending, Qt.QueuedConnection)
         self.service.progress.connect(self._fill_progress)
         self.service.finished.connect(self._fill_finished)
         self.service.failed.connect(self._fill_failed)
@@ -523,7 +525,7 @@ class MainWindow(QMainWindow):
         if doc is None:
             self.statusBar().showMessage("Open a photo first.", 4000)
             return
-        if self.service.busy:
+        if self._job is not None:
             return
         if not doc.mask.any():
             self.engine_panel.set_status("Paint a mask over what should go, then Fill.")
@@ -545,14 +547,16 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def cancel_fill(self) -> None:
-        if self.service.busy:
+        if self._pending is not None:
+            self._end_fill("Fill cancelled; nothing changed.")
+        elif self.service.busy:
             self.statusBar().showMessage("Cancelling…")
             self.service.cancel()
         else:
             self.canvas.cancel_gesture()
 
     def _end_fill(self, message: str) -> None:
-        self._job = None
+        self._job, self._pending = None, None
         self.engine_panel.set_busy(False)
         self.engine_panel.set_status(message)
         self.fill_progress.hide()
@@ -564,14 +568,25 @@ class MainWindow(QMainWindow):
         self.fill_progress.setValue(int(max(0.0, min(1.0, fraction)) * 1000))
 
     def _fill_finished(self, job_id: int, result) -> None:
-        job, doc = self._job, self.document
+        job = self._job
         if job is None or job.job_id != job_id:
             return
+        if self.canvas.gesture_active:  # let the stroke in progress end first
+            self._pending = result
+            return
+        self._apply_result(job, result)
+
+    def _apply_pending(self) -> None:
+        if self._pending is not None and self._job is not None:
+            result, self._pending = self._pending, None
+            self._apply_result(self._job, result)
+
+    def _apply_result(self, job: FillJob, result) -> None:
+        doc = self.document
         box = result.bbox
         if self._image_version != self._job_version:  # undo/redo of a fill meanwhile
             self._end_fill("The photo changed during the fill; run it again.")
             return
-        self.canvas.cancel_gesture()
         if not box.empty:
             self.canvas.add_original_patch(box, doc.image[box.slices].copy())
         title = registry.get_info(job.engine).title
@@ -598,11 +613,11 @@ class MainWindow(QMainWindow):
                      "grow_mask", "clear_sketch", "zoom_in", "zoom_out", "zoom_fit", "zoom_100",
                      "compare", "split"):
             a[name].setEnabled(have)
-        a["run"].setEnabled(have and not self.service.busy)
+        a["run"].setEnabled(have and self._job is None)
         self.engine_panel.set_has_photo(have)
         if not have:
             self.zoom_label.clear()
-        a["cancel"].setEnabled(self.service.busy)
+        a["cancel"].setEnabled(self._job is not None)
         self._update_title()
 
     def _update_title(self) -> None:

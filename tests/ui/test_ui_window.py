@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, Qt
 
+import fake_engines
 from photos import make_photo
 from inpaint_studio.commands.edits import MaskStroke, SketchStroke
 from inpaint_studio.core import imageio
@@ -312,3 +313,27 @@ def test_main_window_does_not_import_torch(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_fill_finishing_mid_stroke_waits_for_the_stroke(qtbot, opened):
+    win, doc, canvas = opened, opened.document, opened.canvas
+    stroke(win, MaskStroke, [(20, 20), (50, 30)], radius=6)
+    hole = doc.mask.copy()
+    win.engine_panel.set_engine("slow")
+    with qtbot.waitSignal(win.service.progress, timeout=10000):
+        win.named_actions["run"].trigger()
+    win.select_tool("tool_brush")
+    vp = canvas.viewport()
+    start = canvas.map_from_image(QPointF(120, 90)).toPoint()
+    qtbot.mousePress(vp, Qt.LeftButton, Qt.NoModifier, start)
+    with qtbot.waitSignal(win.service.finished, timeout=10000):
+        fake_engines.SlowEngine.release.set()
+    assert win.history.steps == ["Brush stroke"]  # the result waits
+    qtbot.mouseMove(vp, start + QPoint(30, 0))
+    with qtbot.waitSignal(canvas.gesture_ended, timeout=5000):
+        qtbot.mouseRelease(vp, Qt.LeftButton, Qt.NoModifier, start + QPoint(30, 0))
+    qtbot.waitUntil(lambda: len(win.history.steps) == 3, timeout=5000)
+    assert win.history.steps == ["Brush stroke", "Brush stroke", "Fill (Slow)"]
+    assert not doc.mask[hole].any() and doc.mask[~hole].any()  # the new stroke stays
+    win.named_actions["undo"].trigger()
+    assert np.array_equal(doc.mask & hole, hole)

@@ -28,6 +28,7 @@ BACKGROUND = QColor(43, 43, 46)
 class CanvasView(QAbstractScrollArea):
     zoom_changed = Signal(float)
     cursor_moved = Signal(object)  # (x, y) image pixel under the cursor, or None
+    gesture_ended = Signal()  # a stroke/selection was finished or aborted
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -48,7 +49,7 @@ class CanvasView(QAbstractScrollArea):
         self.tool = None
         self._pan_from: Optional[QPointF] = None
         self._space = False
-        self._tool_active = False
+        self._active = False
         self._held_mode = "off"
 
     # ---- content -------------------------------------------------------------------
@@ -217,6 +218,20 @@ class CanvasView(QAbstractScrollArea):
         self.tool = tool
         self.viewport().setCursor(tool.cursor if tool is not None else Qt.ArrowCursor)
         self.viewport().update()
+
+    @property
+    def _tool_active(self) -> bool:
+        return self._active
+
+    @_tool_active.setter
+    def _tool_active(self, active: bool) -> None:
+        was, self._active = self._active, bool(active)
+        if was and not self._active:
+            self.gesture_ended.emit()
+
+    @property
+    def gesture_active(self) -> bool:
+        return self._active or bool(self.tool is not None and self.tool.busy)
 
     def cancel_gesture(self) -> None:
         """Abort a stroke or selection in progress (before undo, fills, file changes)."""
