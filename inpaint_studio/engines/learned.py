@@ -12,9 +12,10 @@ implements:
 
 The pipeline has already cropped, resized to ``info.native_size`` and padded to
 ``info.pad_multiple``. The model stays loaded between fills; ``unload()`` frees it.
-Parameter ``half_precision`` (registry's _HALF, if the engine lists it) runs under torch.autocast: fp16 on
-CUDA, bf16 on CPU (only fast on CPUs with native bf16). A CUDA out-of-memory error retries
-once in half precision, then runs that fill on the CPU ("GPU out of memory, continuing on CPU").
+Parameter ``half_precision`` (registry's _HALF) runs under torch.autocast: fp16 on CUDA,
+bf16 on CPUs with native bf16 (ignored on other CPUs, where bf16 is emulated and slow).
+A CUDA out-of-memory error retries once in half precision, then runs that fill on the CPU
+(progress message "GPU out of memory, continuing on CPU").
 """
 from __future__ import annotations
 
@@ -71,6 +72,13 @@ def to_uint8(pred: torch.Tensor) -> np.ndarray:
     """(1, 3, H, W) in [-1, 1] -> (H, W, 3) uint8."""
     x = ((pred[0].float().clamp(-1, 1) + 1.0) * 127.5).round().to(torch.uint8)
     return x.permute(1, 2, 0).cpu().numpy()
+
+
+def half_supported(device: torch.device) -> bool:
+    """fp16 on CUDA; bf16 on CPUs with native bf16 (elsewhere it is emulated and far slower)."""
+    if device.type == "cuda":
+        return True
+    return device.type == "cpu" and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
 class LearnedEngine(Engine):
@@ -145,7 +153,7 @@ class LearnedEngine(Engine):
     def _forward(self, device, half: bool, image, hole, sketch, params, check) -> torch.Tensor:
         img, m, s = to_tensors(image, hole, sketch, device)
         autocast = nullcontext()
-        if half and device.type in ("cuda", "cpu"):
+        if half and half_supported(device):
             autocast = torch.autocast(device.type, dtype=torch.float16 if device.type == "cuda" else torch.bfloat16)
         with torch.inference_mode(), autocast:
             return self.run_network(self.net, img, m, s, params, check).float()

@@ -75,6 +75,8 @@ def test_official_checkpoint_imports_and_fills(tmp_path, monkeypatch):
     loaded = engine.net.state_dict()
     assert all(torch.equal(loaded[k], state[k]) for k in state)
     assert messages[-1] == "Done"
+    half = engine.fill(image, hole, params={"half_precision": True})  # bf16/fp16 where native
+    assert np.array_equal(half[~hole], image[~hole]) and np.abs(half.astype(int) - out).max() <= 8
     engine.unload()
     assert engine.net is None
 
