@@ -111,7 +111,10 @@ def main() -> int:
     canvas.zoom_fit()
     for k in range(100):
         stroke_times(12, 25, offset=QPointF((k % 10) * 100, (k // 10) * 60))
-    print(f"history after {len(window.history.steps)} strokes: {window.history.nbytes / 2**20:.1f} MiB")
+    import resource
+
+    print(f"history after {len(window.history.steps)} strokes: {window.history.nbytes / 2**20:.1f} MiB "
+          f"(process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB)")
 
     if args.no_fill:
         window.history.set_clean()

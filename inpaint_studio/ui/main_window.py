@@ -542,7 +542,8 @@ class MainWindow(QMainWindow):
         self.engine_panel.set_busy(True)
         self.fill_progress.setValue(0)
         self.fill_progress.show()
-        self.statusBar().showMessage(f"Filling with {info.title}…")
+        ignored = " (this engine ignores sketch lines)" if doc.sketch.any() and not info.uses_sketch else ""
+        self.statusBar().showMessage(f"Filling with {info.title}{ignored}…")
         self.service.submit(job)
         self._update_actions()
 

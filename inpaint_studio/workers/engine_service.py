@@ -171,7 +171,6 @@ class EngineService(QObject):
     finished = Signal(int, object)  # (job_id, FillResult)
     failed = Signal(int, str)
     cancelled = Signal(int)
-    busy_changed = Signal(bool)
 
     _run = Signal(object, object)
     _unload = Signal()
@@ -209,11 +208,8 @@ class EngineService(QObject):
         if self._token is not None:
             self._token.cancel()
         self._token = CancelToken()
-        was_busy = self.busy
         self._current = job.job_id
         self._run.emit(job, self._token)
-        if not was_busy:
-            self.busy_changed.emit(True)
         return job.job_id
 
     def cancel(self) -> None:
@@ -243,7 +239,6 @@ class EngineService(QObject):
         if job_id != self._current:
             return False
         self._current, self._token = None, None
-        self.busy_changed.emit(False)
         return True
 
     def _on_progress(self, job_id: int, fraction: float, message: str) -> None:
