@@ -102,12 +102,12 @@ class _Level:
                                 torch.arange(p, device=ok.device) - self.r, indexing="ij")
         grid = (dy * self.wp + dx).flatten()
         patches = self.pix[ok[:, None] + grid[None, :], :3]  # (n, p*p, 3)
-        x = patches.permute(0, 2, 1).reshape(len(ok), -1).double()
+        x = patches.permute(0, 2, 1).reshape(len(ok), -1).cpu().double()  # small; MPS lacks float64
         x = x - x.mean(0)
         cov = x.T @ x / max(1, len(ok) - 1)
         _, vecs = torch.linalg.eigh(cov)
         dims = min(DESC_DIMS, vecs.shape[1])
-        rgb = vecs[:, -dims:].T.float().reshape(dims, 3, p, p)
+        rgb = vecs[:, -dims:].T.float().reshape(dims, 3, p, p).to(self.pix.device)
         weight = F.pad(rgb, (0, 0, 0, 0, 0, c - 3))
         if c == 4:  # guide channel: mean over each cell of a 3x3 grid of the patch
             cells = np.array_split(np.arange(p), 3)
@@ -263,6 +263,11 @@ def _down(img, hole, avoid, guide):
     return small, _any2x2(hole), _any2x2(avoid), small_guide
 
 
+def _has_sources(bad, patch):
+    known = (~bad).astype(np.uint8)
+    return bool(cv2.erode(known, np.ones((patch, patch), np.uint8), borderValue=0).any())
+
+
 def _any2x2(mask):
     h, w = mask.shape
     m = np.pad(mask, ((0, h % 2), (0, w % 2)))
@@ -322,7 +327,10 @@ class PatchMatchEngine(Engine):
                 span = max(int(ys.max() - ys.min()), int(xs.max() - xs.min())) + 1
                 if span <= COARSE_SPAN * patch or min(cur_hole.shape) < 2 * MIN_SIDE:
                     break
-                pyramid.append(_down(*pyramid[-1]))
+                smaller = _down(*pyramid[-1])
+                if not _has_sources(smaller[1] | smaller[2], patch):
+                    break
+                pyramid.append(smaller)
             # coarsest level: twice the iterations; finest (when upsampled): half of them
             steps = [2 * iters] + [iters] * (len(pyramid) - 2) + [(iters + 1) // 2]
             steps = steps[:len(pyramid)]
