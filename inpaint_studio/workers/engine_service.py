@@ -91,6 +91,7 @@ class _Worker(QObject):
     finished = Signal(int, object)
     failed = Signal(int, str)
     cancelled = Signal(int)
+    preloaded = Signal(str)
 
     def __init__(self) -> None:
         super().__init__()
@@ -120,13 +121,24 @@ class _Worker(QObject):
 
     @Slot(str, str)
     def preload(self, name: str, device: str) -> None:
-        """Import and load an engine ahead of the first fill; errors wait for that fill."""
-        try:
-            import inpaint_studio.pipeline.run  # noqa: F401  (its imports hold the GIL too)
+        """Import, load and warm up an engine ahead of the first fill.
 
-            self._engine_for(name, device)
+        Imports and first calls hold the GIL (and so freeze the GUI) for hundreds of ms;
+        a tiny fill here takes that hit before the user presses Fill. Errors are left
+        for that fill to report.
+        """
+        try:
+            from inpaint_studio.pipeline.run import run_fill
+
+            engine = self._engine_for(name, device)
+            y, x = np.mgrid[0:48, 0:48]
+            image = np.stack([x * 5, y * 5, (x + y) * 2], axis=2).astype(np.uint8)
+            hole = np.zeros((48, 48), bool)
+            hole[20:28, 20:28] = True
+            run_fill(image, hole, engine)
         except Exception:  # reported when a fill really needs this engine
             self.unload()
+        self.preloaded.emit(name)
 
     @Slot(object, object)
     def run(self, job: FillJob, token: CancelToken) -> None:
@@ -171,6 +183,7 @@ class EngineService(QObject):
     finished = Signal(int, object)  # (job_id, FillResult)
     failed = Signal(int, str)
     cancelled = Signal(int)
+    preloaded = Signal(str)  # engine name, once preload() is done (loaded or not)
 
     _run = Signal(object, object)
     _unload = Signal()
@@ -189,6 +202,7 @@ class EngineService(QObject):
         self._worker.finished.connect(self._on_finished)
         self._worker.failed.connect(self._on_failed)
         self._worker.cancelled.connect(self._on_cancelled)
+        self._worker.preloaded.connect(self.preloaded)
         self._current: Optional[int] = None
         self._token: Optional[CancelToken] = None
         self._thread.start()

@@ -126,8 +126,9 @@ def test_worker_copies_the_image_before_using_it(qtbot, service):
 
 
 def test_preload_loads_once(qtbot, service):
-    service.preload("flat", "auto")
-    qtbot.waitUntil(lambda: fake_engines.FlatEngine.loads == 1, timeout=10000)
+    with qtbot.waitSignal(service.preloaded, timeout=10000) as blocker:
+        service.preload("flat", "auto")
+    assert blocker.args == ["flat"] and fake_engines.FlatEngine.loads == 1
     with qtbot.waitSignal(service.finished, timeout=10000):
         service.submit(small_job("flat")[0])
     assert fake_engines.FlatEngine.loads == 1
