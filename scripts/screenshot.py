@@ -10,8 +10,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 
 def main() -> int:
     parser = argparse.ArgumentParser()

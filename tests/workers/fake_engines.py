@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import threading
 
-import numpy as np
-
 from inpaint_studio.core.errors import UserError
 from inpaint_studio.engines.base import Engine, EngineInfo, ParamSpec
 

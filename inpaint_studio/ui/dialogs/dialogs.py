@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QMessageBox,
                                QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QHeaderView)
 

@@ -1,7 +1,6 @@
 """Lists the history steps; clicking one jumps there (row 0 is the opened photo)."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 

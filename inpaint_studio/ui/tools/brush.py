@@ -1,7 +1,6 @@
 """Round brushes: mask brush/eraser and sketch pen/eraser, with a cursor outline."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Optional
 
