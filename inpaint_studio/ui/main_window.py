@@ -4,8 +4,9 @@ Saving policy (what a careful photographer expects): Save never silently replace
 file that was opened. The first Save of an opened photo asks "Overwrite original?"
 (Overwrite / Save As… / Cancel, Save As… being the default); once answered Overwrite,
 later Saves of that photo go straight to it. A file written by Save As belongs to the
-session, so Save writes to it without asking. JPEG quality is asked once per photo, on
-its first JPEG save. Every write goes through a temp file and a rename (core.imageio).
+session, so Save writes to it without asking. Save with no changes writes nothing (no
+needless JPEG re-encode). JPEG quality is asked once per photo, on its first JPEG save.
+Every write goes through a temp file and a rename (core.imageio).
 """
 from __future__ import annotations
 
@@ -311,6 +312,9 @@ class MainWindow(QMainWindow):
             return False
         if doc.path is None:
             return self.save_as()
+        if not doc.modified and doc.path.exists():  # never re-encode an untouched file
+            self.statusBar().showMessage("No changes to save.", 4000)
+            return True
         if not self._overwrite_ok:
             choice = dialogs.ask_overwrite_original(self, doc.path.name)
             if choice == "save_as":

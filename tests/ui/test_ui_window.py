@@ -185,6 +185,8 @@ def test_overwrite_original_asked_once_and_jpeg_quality_once(qtbot, window, tmp_
     asked, qualities = [], []
     monkeypatch.setattr(dialogs, "ask_overwrite_original", lambda p, n: asked.append(n) or "overwrite")
     monkeypatch.setattr(dialogs, "ask_jpeg_quality", lambda p, default=95: qualities.append(1) or 80)
+    window.named_actions["save"].trigger()  # nothing changed: nothing written, nothing asked
+    assert asked == [] and qualities == []
     for _ in range(2):
         stroke(window, MaskStroke, [(10, 10), (30, 20)], radius=3)
         window.named_actions["save"].trigger()

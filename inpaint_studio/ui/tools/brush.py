@@ -31,8 +31,7 @@ class BrushSettings:
 
 
 class BrushTool(Tool):
-    stroke_class = MaskStroke
-    value = True
+    """Mask brush/eraser (``sketch=False``) or sketch pen/eraser; ``value`` False erases."""
 
     def __init__(self, editor, settings: BrushSettings, name: str, value: bool, sketch: bool = False) -> None:
         super().__init__(editor)
