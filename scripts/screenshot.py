@@ -90,6 +90,14 @@ def main() -> int:
     shot("5c-soft-brush.png")
     window.canvas.set_zoom(4.0, QPointF(200, 300))
     shot("6-zoom400.png")
+    from inpaint_studio.ui.dialogs.dialogs import HelpDialog
+
+    help_dialog = HelpDialog(window)
+    help_dialog.show()
+    settle()
+    help_dialog.grab().save(str(out / "7-help.png"))
+    print("saved", out / "7-help.png")
+    help_dialog.close()
     window.history.set_clean()
     window.close()
     return 0
