@@ -171,9 +171,15 @@ class _Level:
         self.off = torch.where(better, s.gather(0, pick[None])[0] - self.tgt, self.off)
         return torch.where(better, d, dist)
 
-    def search(self, rounds, jumps, radii):
-        """PatchMatch rounds; returns the distance of every target to its source."""
+    def search(self, rounds, jumps, radii, anchor=None, closeness=0.0):
+        """PatchMatch rounds; returns the distance of every target to its source.
+
+        With ``anchor`` (target descriptors of a reference image), targets are matched by
+        ``(1 - closeness) * current + closeness * anchor``.
+        """
         dt = self.desc.index_select(0, self.tgt)
+        if anchor is not None and closeness > 0:
+            dt = torch.lerp(dt, anchor, closeness)
         dist = self._dist(dt, (self.tgt + self.off)[None])[0]
         n_pix, wp = self.hp * self.wp, self.wp
         for _ in range(rounds):
@@ -210,7 +216,7 @@ class _Level:
         w = torch.exp(-dist / (2 * sigma2)) + 1e-6  # never all zero: falls back to a mean
         self.w_map[self.tgt] = w
 
-    def vote(self, best=False, init=None, closeness=0.0):
+    def vote(self, best=False):
         """Each hole pixel takes the weighted mean (or best-weight) vote of its patches."""
         q, wp, r = self.q, self.wp, self.r
         # every other patch centre is enough (a quarter of the gathers) once the field is coherent
@@ -225,12 +231,10 @@ class _Level:
             w = self.w_map[t]
             val = self.pix.index_select(0, (qc[None] + self.off_map[t]).flatten())
             val = val.view(t.shape[0], t.shape[1], self.c)[..., :3]
-            if best:
+            if best:  # copy from the best-matching patch: real texture, no blur
                 out[a:a + step] = val.gather(0, w.argmax(0)[None, :, None].expand(1, -1, 3))[0]
             else:
                 out[a:a + step] = (val * w[..., None]).sum(0) / w.sum(0)[:, None]
-        if init is not None and closeness > 0:
-            out = (1 - closeness) * out + closeness * init
         self.pix[q, :3] = out
         if self.touches_border:
             self._repad()
@@ -402,10 +406,14 @@ class PatchMatchEngine(Engine):
         ``image`` RGB uint8 (H, W, 3); ``hole`` bool (H, W); ``init`` RGB uint8 (H, W, 3),
         equal to ``image`` outside the hole and holding an upsampled coarse fill inside it.
         The NNF is first matched to init's patches (PatchMatch from a random start), then
-        ``params['iterations']`` EM iterations (at most 3) vote real texture from known
-        pixels of this level; each vote is blended as ``(1 - closeness) * vote + closeness
-        * init`` inside the hole, so closeness 0 trusts the texture and 1 returns init.
-        Pixels outside the hole are returned unchanged. ``avoid`` is never sampled from.
+        ``params['iterations']`` EM iterations (at most 3) vote real pixels of known source
+        patches of this level into the hole (the last vote copies, so the result is as
+        textured as the source). ``closeness`` (0..1) anchors the matching to init: each
+        target patch is compared as ``(1 - closeness) * current fill + closeness * init``,
+        so 1 keeps every match on init's appearance and 0 lets the fill drift towards
+        whatever texture fits its own neighbourhood. Pixels outside the hole come back
+        unchanged; ``avoid`` (and anything outside the image) is never sampled from;
+        ``sketch`` guides as in ``fill``.
         """
         check_inputs(image, hole, sketch, avoid)
         if init.shape != image.shape or init.dtype != np.uint8:
@@ -421,16 +429,16 @@ class PatchMatchEngine(Engine):
             lvl = _Level(img, th, ta, guide, patch, gen)
             lvl.make_basis(float(p["sketch_weight"]))
             lvl.update_desc(full=True)
-            init_vals = lvl.pix[lvl.q, :3].clone()
+            anchor = lvl.desc.index_select(0, lvl.tgt)
             lvl.random_init()
             dist = lvl.search(3, (16, 8, 4, 2, 1), lvl.radii())
             for it in range(iters):
                 check_cancel(cancel)
                 if it:
                     lvl.update_desc()
-                    dist = lvl.search(1, (4, 2, 1), lvl.radii(64))
+                    dist = lvl.search(1, (4, 2, 1), lvl.radii(64), anchor, closeness)
                 lvl.set_weights(dist)
-                lvl.vote(init=init_vals, closeness=closeness)
+                lvl.vote(best=it == iters - 1)
                 if progress:
                     progress((it + 1) / iters, f"refine iteration {it + 1}/{iters}")
             out = (lvl.image() * 255.0).round_().clamp_(0, 255).to(torch.uint8).cpu().numpy()

@@ -152,8 +152,6 @@ def test_refine_stays_near_smooth_init(engine):
     np.testing.assert_array_equal(out[~hole], img[~hole])
     diff = np.abs(out[hole].astype(int) - init[hole].astype(int))
     assert diff.mean() < 6, diff.mean()
-    same = engine.refine(img, hole, init, closeness=1.0)
-    np.testing.assert_array_equal(same, init)
 
 
 def test_refine_draws_texture_from_known_pixels(engine):
@@ -161,5 +159,8 @@ def test_refine_draws_texture_from_known_pixels(engine):
     hole = _box_hole()
     coarse = cv2.resize(cv2.resize(img, (24, 24), interpolation=cv2.INTER_AREA), (96, 96))
     init = np.where(hole[..., None], coarse, img)
-    out = engine.refine(img, hole, init, closeness=0.0)
-    assert _psnr(out[hole], img[hole]) > _psnr(init[hole], img[hole]) + 10
+    for closeness in (0.0, 0.5):
+        out = engine.refine(img, hole, init, closeness=closeness)
+        np.testing.assert_array_equal(out[~hole], img[~hole])
+        assert _psnr(out[hole], img[hole]) > _psnr(init[hole], img[hole]) + 10
+        assert 0.8 < _texture(out, hole) / _texture(img, hole) < 1.25
