@@ -338,3 +338,20 @@ def test_fill_finishing_mid_stroke_waits_for_the_stroke(qtbot, opened):
     assert not doc.mask[hole].any() and doc.mask[~hole].any()  # the new stroke stays
     win.named_actions["undo"].trigger()
     assert np.array_equal(doc.mask & hole, hole)
+
+
+def test_history_byte_budget_drops_oldest_steps(qtbot, opened):
+    win, doc = opened, opened.document
+    win.history.byte_budget, win.history.min_steps = 1, 3  # every step is over budget
+    for y in range(10, 110, 10):
+        stroke(win, MaskStroke, [(5, y), (150, y + 3)], radius=3)
+    assert win.history.steps == ["Brush stroke"] * 3
+    assert win.history_panel.list.count() == 4
+    kept = state(doc)
+    for _ in range(3):
+        win.named_actions["undo"].trigger()
+    assert not win.named_actions["undo"].isEnabled()
+    assert doc.mask[:60].any()  # the dropped steps stay applied
+    for _ in range(3):
+        win.named_actions["redo"].trigger()
+    assert_state(doc, kept)
