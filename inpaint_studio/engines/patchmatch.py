@@ -4,7 +4,13 @@ Coarse to fine over an image pyramid. At each level every target pixel whose p x
 overlaps the hole holds a nearest-neighbour offset to a source patch that lies entirely in
 known pixels (and outside ``avoid``). Each EM iteration improves the field by vectorised
 PatchMatch (jump-flood propagation + random search with a shrinking radius), then every hole
-pixel takes the weighted vote of the source pixels its overlapping patches point at.
+pixel takes the weighted vote (weights exp(-d / 2 sigma^2), sigma^2 = 75th percentile of the
+distances) of the source pixels its overlapping patches point at.
+
+The coarsest level (hole about 12 patches across) starts from a Telea fill and a random
+field; finer levels start from the coarser field with offsets doubled. The finest level runs
+half the iterations with a nearby-only search, and its last vote copies each pixel from its
+best-matching patch, so the fill keeps the source's texture instead of blurring it.
 
 Patch distances are squared distances between compact per-pixel descriptors: the patch
 projected on the top principal axes of the level's known patches (one conv2d). A guide
@@ -209,7 +215,7 @@ class _Level:
         return out
 
     # -- voting ------------------------------------------------------------------------
-    def set_weights(self, dist, sharp=False):
+    def set_weights(self, dist):
         k = max(1, int(0.75 * dist.numel()))
         floor = 3e-4 * self.p * self.p  # ~1 % rms colour difference
         sigma2 = dist.kthvalue(k).values.clamp_min(floor)
