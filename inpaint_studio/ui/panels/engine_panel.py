@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout,
                                QLabel, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
@@ -76,6 +76,8 @@ class EnginePanel(QWidget):
         self.cancel_button = QPushButton(icon("fa5s.stop"), "Cancel")
         self.cancel_button.setToolTip("Stop the running fill (Esc)")
         self.cancel_button.setEnabled(False)
+        for button in (self.run_button, self.cancel_button):
+            button.setFocusPolicy(Qt.NoFocus)  # Space stays the canvas' pan key
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(False)
