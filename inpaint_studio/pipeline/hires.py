@@ -29,7 +29,7 @@ from inpaint_studio.pipeline.resize import resize_image, resize_mask
 WORKING_SIZE = 512  # coarse long side for engines without a native size
 TILE = 1024  # refine in tiles when the hole box at a level is longer than this
 TILE_MARGIN = 128  # known context around each tile's core, in pixels of its level
-CLOSENESS = 0.1  # how strongly the refiner keeps to the upsampled fill (0..1)
+CLOSENESS = 0.5  # how strongly the refiner keeps to the upsampled fill (0..1)
 REFINE_ITERATIONS = 1  # EM iterations of the refiner per level
 COARSE_COST = 4.0  # progress weight of a coarse-fill pixel relative to a refined one
 
