@@ -14,7 +14,8 @@ ATN except the deepest. Decoder: bilinear x2 upsampling + 3x3 convs with skip co
 the valid patches only, and at the shallowest level only the queries that can influence
 hole pixels of the output. The output inside the hole then equals ``attention="reference"``
 (the all-pairs computation) to float rounding; outside the hole it may differ (callers
-composite). The pyramid images are only computed when asked for.
+composite): the last two convs only run on the hole's bounding box. The pyramid images
+(and the full-size output) are only computed when asked for (``pyramid=True``).
 """
 from __future__ import annotations
 
@@ -131,12 +132,31 @@ class PenNetGenerator(nn.Module):
         skip2 = torch.cat([upx2, x2], dim=1)
         upx1 = self.up_conv01(up(skip2))
         skip1 = torch.cat([upx1, x1], dim=1)
-        output = self.decoder(up(skip1))
+        if pyramid or self.attention != "fast":
+            output = self.decoder(up(skip1))
+        else:
+            output = self.decode_hole_box(up(skip1), mask)
         if not pyramid:
             return output
         heads = (self.torgb1, self.torgb2, self.torgb3, self.torgb4, self.torgb5)
         images = [head(s) for head, s in zip(heads, (skip1, skip2, skip3, skip4, skip5))]
         return images, output
+
+
+    def decode_hole_box(self, features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The final two convs on the hole's bounding box only (+2 px they reach); exact
+        there, 0 elsewhere."""
+        out = features.new_zeros(features.shape[0], 3, *features.shape[2:])
+        rows = torch.nonzero(mask.amax(dim=(0, 1, 3)) > 0).flatten()
+        cols = torch.nonzero(mask.amax(dim=(0, 1, 2)) > 0).flatten()
+        if rows.numel() == 0:
+            return out
+        h, w = features.shape[2:]
+        y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+        cy0, cy1, cx0, cx1 = max(y0 - 2, 0), min(y1 + 2, h), max(x0 - 2, 0), min(x1 + 2, w)
+        part = self.decoder(features[:, :, cy0:cy1, cx0:cx1])
+        out[:, :, y0:y1, x0:x1] = part[:, :, y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0]
+        return out
 
 
 def network_input(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
