@@ -5,12 +5,14 @@
 
 Random-initialised networks (speed does not depend on the weights). For each network and
 size it prints the forward time with fast and with reference attention (same run, same
-input), the speed-up and the largest absolute difference of the outputs inside the hole.
+input), the speed-up, the CPU seconds used (a steadier figure on a busy machine) and the
+largest absolute difference of the outputs inside the hole.
 Add a network by writing a ``Case`` factory and listing it in ``CASES``.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -66,14 +68,15 @@ def make_mask(size: int, kind: str) -> torch.Tensor:
     return torch.from_numpy(mask)[None, None]
 
 
-def timed(fn, device) -> tuple[float, torch.Tensor]:
+def timed(fn, device) -> tuple[float, float, torch.Tensor]:
+    """(wall seconds, CPU seconds of this process, output)."""
     if device.type == "cuda":
         torch.cuda.synchronize()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     out = fn()
     if device.type == "cuda":
         torch.cuda.synchronize()
-    return time.perf_counter() - start, out
+    return time.perf_counter() - start, time.process_time() - cpu, out
 
 
 def bench(name: str, size: int, device: torch.device, mask_kind: str, repeats: int) -> None:
@@ -88,12 +91,13 @@ def bench(name: str, size: int, device: torch.device, mask_kind: str, repeats: i
         case.run(net, image, mask)  # warm-up (kernel selection, allocations)
         fast = [timed(lambda: case.run(net, image, mask), device) for _ in range(repeats)]
         ref = [timed(lambda: case.run(ref_net, image, mask), device) for _ in range(repeats)]
-    t_fast, t_ref = min(t for t, _ in fast), min(t for t, _ in ref)
-    inside = mask.expand_as(ref[0][1]) > 0
-    diff = (fast[0][1] - ref[0][1])[inside].abs().max().item()
+    (t_fast, c_fast), (t_ref, c_ref) = (min((t, c) for t, c, _ in runs) for runs in (fast, ref))
+    inside = mask.expand_as(ref[0][2]) > 0
+    diff = (fast[0][2] - ref[0][2])[inside].abs().max().item()
     hole = mask.mean().item() * 100
     print(f"{name:8s} {size:5d} {device.type:5s} {mask_kind:8s} {hole:5.1f}% "
-          f"{t_fast:8.2f} {t_ref:8.2f} {t_ref / t_fast:7.1f}x {diff:10.2e}", flush=True)
+          f"{t_fast:8.2f} {t_ref:8.2f} {t_ref / t_fast:7.1f}x {c_fast:8.2f} {c_ref:8.2f} {diff:10.2e}",
+          flush=True)
 
 
 def main() -> None:
@@ -109,7 +113,8 @@ def main() -> None:
     device = torch.device(args.device)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {device}")
     print(f"{'network':8s} {'size':>5s} {'dev':5s} {'mask':8s} {'hole':>6s} "
-          f"{'fast s':>8s} {'ref s':>8s} {'speedup':>8s} {'max diff':>10s}")
+          f"{'fast s':>8s} {'ref s':>8s} {'speedup':>8s} {'fast cpu':>8s} {'ref cpu':>8s} {'max diff':>10s}")
+    print(f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; cpu = CPU seconds of this process)")
     for name in args.networks:
         for size in args.sizes:
             bench(name, size, device, args.mask, args.repeats)

@@ -109,3 +109,18 @@ def test_size_must_be_a_multiple_of_64():
     hole[10:20, 10:20] = True
     with pytest.raises(UserError, match="multiple of 64"):
         engine.fill(image, hole)
+
+
+def test_pipeline_fills_a_photo_of_any_size_only_inside_the_hole():
+    from inpaint_studio.pipeline.run import run_fill
+
+    engine = PenNetEngine("cpu")
+    engine.load_state(official_state())
+    rng = np.random.default_rng(1)
+    image = rng.integers(0, 256, (300, 451, 3), dtype=np.uint8)
+    hole = np.zeros((300, 451), bool)
+    hole[100:180, 200:330] = True
+    result = run_fill(image, hole, engine)
+    assert result.image.shape == image.shape and result.image.dtype == np.uint8
+    assert np.array_equal(result.image[~hole], image[~hole])
+    assert not np.array_equal(result.image[hole], image[hole])
