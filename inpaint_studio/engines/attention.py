@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 
 EPS = 1e-4  # minimum key-patch norm (both reference codes)
-TILE_ROWS = 8  # query rows per chunk: the row sums of gram_scores need 2 extra rows
+TILE_ROWS = 16  # query rows per chunk: the row sums of gram_scores need 2 extra rows
 
 
 def valid_keys(mask: torch.Tensor, ksize: int = 3) -> torch.Tensor:
