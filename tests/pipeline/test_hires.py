@@ -11,6 +11,7 @@ from inpaint_studio.engines.base import Engine, EngineInfo, check_inputs
 from inpaint_studio.pipeline import hires
 from inpaint_studio.pipeline.colour import match_colour, membrane
 from inpaint_studio.pipeline.resize import resize_image
+from pipeline_fakes import MeanEngine
 
 
 class TruthEngine(Engine):
@@ -188,6 +189,18 @@ def test_pixels_outside_hole_are_identical_and_inputs_untouched():
     assert np.array_equal(out[~hole], image[~hole])
     assert np.array_equal(image, before) and np.array_equal(hole, hole_before)
     assert engine.sizes[0][0] <= 64 and engine.sizes[0][1] <= 64  # coarse fill at 1/4 or less
+
+
+def test_hole_at_the_corner_with_a_padded_native_size_engine():
+    rng = np.random.default_rng(2)
+    image = rng.integers(0, 256, (150, 230, 3), dtype=np.uint8)
+    hole = np.zeros((150, 230), bool)
+    hole[:40, 190:] = True  # touches two borders
+    engine = MeanEngine(native_size=64, pad_multiple=8)
+    out = hires.fill_component(engine, image, hole, refiner=BlockRefiner())
+    (seen, seen_hole, _, _), = engine.calls
+    assert seen.shape[0] % 8 == 0 and seen.shape[1] % 8 == 0 and max(seen.shape[:2]) <= 64
+    assert out.shape == image.shape and np.array_equal(out[~hole], image[~hole])
 
 
 def test_periodic_texture_comes_back_sharp_at_4x_the_coarse_size():
