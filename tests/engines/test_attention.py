@@ -52,26 +52,32 @@ def test_separate_query_and_key_maps_and_batches():
     torch.testing.assert_close(atn.attend(f, b, raw, valid, clamp=1e-8), ref, atol=1e-5, rtol=1e-4)
 
 
-def test_chunk_size_does_not_change_the_result():
+def test_tiling_does_not_change_the_result(monkeypatch):
     f, raw = features(4)
     valid = atn.valid_keys(hole(12, 10, CASES["middle"]))
-    whole = atn.attend(f, f, raw, valid, clamp=1e-8)
-    for max_elems in (1, 77, 10_000):
-        torch.testing.assert_close(atn.attend(f, f, raw, valid, clamp=1e-8, max_elems=max_elems), whole)
+    ref = atn.attend_reference(f, f, raw, valid, clamp=1e-8)
+    for rows in (1, 5, 16):
+        monkeypatch.setattr(atn, "TILE_ROWS", rows)
+        for max_elems in (1, 5000, 1 << 22):
+            fast = atn.attend(f, f, raw, valid, clamp=1e-8, max_elems=max_elems)
+            torch.testing.assert_close(fast, ref, atol=1e-5, rtol=1e-4)
 
 
-def test_query_subset_matches_reference_where_only_those_queries_paste():
+def test_query_subset_matches_reference_where_only_those_queries_paste(monkeypatch):
     f, raw = features(5)
     valid = atn.valid_keys(hole(12, 10, CASES["middle"]))
-    queries = hole(12, 10, (2, 9, 1, 8)).flatten(1) > 0
+    queries = hole(12, 10, (2, 9, 1, 8)) - hole(12, 10, (2, 5, 5, 8))  # an L shape
+    queries = queries.flatten(1) > 0
     ref = atn.attend_reference(f, f, raw, valid, clamp=1e-8)
-    fast = atn.attend(f, f, raw, valid, clamp=1e-8, queries=queries, max_elems=50)
     # output pixels that receive a paste from any uncomputed query
     skipped = (~queries).float().view(1, 1, 12, 10)
     touched = F.conv_transpose2d(skipped, torch.ones(1, 1, 4, 4), stride=2, padding=1)[0, 0] > 0
     assert (~touched).sum() > 40
-    torch.testing.assert_close(fast[..., ~touched], ref[..., ~touched], atol=1e-5, rtol=1e-4)
-    assert not torch.allclose(fast[..., touched], ref[..., touched], atol=1e-3)
+    monkeypatch.setattr(atn, "TILE_ROWS", 3)  # tiles with partly needed rows and columns
+    for max_elems in (3000, 1 << 22):
+        fast = atn.attend(f, f, raw, valid, clamp=1e-8, queries=queries, max_elems=max_elems)
+        torch.testing.assert_close(fast[..., ~touched], ref[..., ~touched], atol=1e-5, rtol=1e-4)
+        assert not torch.allclose(fast[..., touched], ref[..., touched], atol=1e-3)
 
 
 def test_valid_keys_are_patches_entirely_outside_the_hole():
@@ -105,3 +111,17 @@ def test_bfloat16_inputs_stay_close():
     half = atn.attend(f.bfloat16(), f.bfloat16(), raw.bfloat16(), valid, clamp=1e-8)
     assert half.dtype == torch.bfloat16
     assert (half.float() - ref).abs().max() < 0.1 * ref.abs().max()
+
+
+def test_check_runs_between_tiles_and_can_stop_the_work():
+    f, raw = features(8)
+    valid = atn.valid_keys(hole(12, 10, CASES["middle"]))
+    calls = []
+    atn.attend(f, f, raw, valid, max_elems=3000, check=lambda: calls.append(1))
+    assert len(calls) == 10  # one tile per column
+
+    def stop():
+        raise RuntimeError("cancelled")
+
+    with pytest.raises(RuntimeError, match="cancelled"):
+        atn.attend(f, f, raw, valid, check=stop)
