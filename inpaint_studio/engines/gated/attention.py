@@ -50,8 +50,7 @@ def _normalise(p: torch.Tensor, norm: str) -> torch.Tensor:
 
 
 def _neighbours(hs: int, ws: int, device) -> dict:
-    """Index maps (-1 = off the ends): raster +-1 and column-major +-1, plus the
-    column-major order of raster indices (``order``) and its inverse."""
+    """Index maps (-1 = off the ends): raster +-1 and column-major +-1."""
     n = hs * ws
     idx = torch.arange(n, device=device)
     cm = (idx % ws) * hs + idx // ws  # raster index -> column-major position
@@ -63,7 +62,7 @@ def _neighbours(hs: int, ws: int, device) -> dict:
         return torch.where((t >= 0) & (t < n), back[t.clamp(0, n - 1)], torch.full_like(t, -1))
 
     return {"r-": moved(idx, -1, idx), "r+": moved(idx, 1, idx),
-            "c-": moved(cm, -1, order), "c+": moved(cm, 1, order), "order": order, "cm": cm}
+            "c-": moved(cm, -1, order), "c+": moved(cm, 1, order)}
 
 
 def _diagonal(lookup, q: torch.Tensor, prev: torch.Tensor, nxt: torch.Tensor) -> torch.Tensor:
@@ -75,18 +74,37 @@ def _diagonal(lookup, q: torch.Tensor, prev: torch.Tensor, nxt: torch.Tensor) ->
     return out
 
 
+def _diagonal_cm(lookup, q: torch.Tensor, prev: torch.Tensor, nxt: torch.Tensor, ws: int) -> torch.Tensor:
+    """Like ``_diagonal`` with the key shift taken in column-major order, on raster-ordered
+    columns: key k's column-major successor is k + W, or, on the bottom row, the top-row
+    key one column right (k - (L - W) + 1)."""
+    out = lookup(q).clone()
+    n = out.shape[1]
+    after, before = lookup(nxt), lookup(prev)
+    out[:, :n - ws] += after[:, ws:]
+    out[:, n - ws:n - 1] += after[:, 1:ws]
+    out[:, ws:] += before[:, :n - ws]
+    out[:, 1:ws] += before[:, n - ws:n - 1]
+    return out
+
+
 def _scores_fn(hs: int, ws: int, norm: str, fuse: bool, device) -> Callable:
     """scores_fn for ``attend``: (fused) scores of the given queries against every key
     (or against ``k_idx`` only, when given)."""
     nb = _neighbours(hs, ws, device) if fuse else None
     cache: dict = {}
 
-    def rows_of(matrix: torch.Tensor, have: torch.Tensor):
-        """Row lookup into ``matrix`` (rows = raster indices ``have``), -1 -> zero row."""
-        padded = F.pad(matrix, (0, 0, 0, 1))
-        pos = torch.full((hs * ws + 1,), have.numel(), dtype=torch.long, device=matrix.device)
-        pos[have] = torch.arange(have.numel(), device=matrix.device)
-        return lambda idx: padded[pos[idx]]  # idx -1 -> pos[-1] = the zero row
+    def rows_of(padded: torch.Tensor, have: torch.Tensor):
+        """Row lookup into ``padded`` (rows = raster indices ``have``, then one zero row);
+        index -1 -> the zero row."""
+        pos = torch.full((hs * ws + 1,), have.numel(), dtype=torch.long, device=padded.device)
+        pos[have] = torch.arange(have.numel(), device=padded.device)
+        return lambda idx: padded[pos[idx]]
+
+    def with_zero_row(rows: int, cols: int, like: torch.Tensor) -> torch.Tensor:
+        out = like.new_empty(rows + 1, cols)
+        out[rows].zero_()
+        return out
 
     def scores(pq, pk_normed_all, q_idx, k_idx=None):
         if norm == "max":
@@ -104,10 +122,12 @@ def _scores_fn(hs: int, ws: int, norm: str, fuse: bool, device) -> Callable:
             rows1 = torch.unique(rows1[rows1 >= 0])
             rows0 = torch.cat([rows1, nb["r-"][rows1], nb["r+"][rows1]])
             rows0 = torch.unique(rows0[rows0 >= 0])
-            raw = rows_of(pq[rows0] @ keys.t(), rows0)  # keys in raster order
-            stage1 = _diagonal(raw, rows1, nb["r-"][rows1], nb["r+"][rows1])
-            stage1 = rows_of(stage1[:, nb["order"]], rows1)  # keys in column-major order
-            result = _diagonal(stage1, q_idx, nb["c-"][q_idx], nb["c+"][q_idx])[:, nb["cm"]]
+            n = hs * ws
+            raw = with_zero_row(rows0.numel(), n, pq)
+            torch.mm(pq[rows0], keys.t(), out=raw[:-1])
+            stage1 = with_zero_row(rows1.numel(), n, pq)
+            stage1[:-1] = _diagonal(rows_of(raw, rows0), rows1, nb["r-"][rows1], nb["r+"][rows1])
+            result = _diagonal_cm(rows_of(stage1, rows1), q_idx, nb["c-"][q_idx], nb["c+"][q_idx], ws)
         return result if k_idx is None else result[:, k_idx]
 
     return scores
