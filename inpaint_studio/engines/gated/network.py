@@ -12,6 +12,12 @@ Our module names are those of the TF-converted checkpoint (``conv1`` ... ``allco
 ``PT_NAMES`` maps the PyTorch-native layout (``stage1.*``/``stage2.*``) onto them. The two
 public layouts differ in padding: TF "SAME" pads stride-2 convs only at the bottom/right,
 the PyTorch one pads 1 on every side. Input sides must be multiples of 8.
+
+In eval mode (inference) only what the hole needs is computed: the attention answers only
+queries that can reach a hole pixel, and every layer after the last stride-2 conv runs on
+the window of its map that the hole's bounding box depends on; outputs are exact inside
+that box and 0 outside. In training mode, or with ``attention = "reference"``, everything
+is computed.
 """
 from __future__ import annotations
 
