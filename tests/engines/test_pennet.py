@@ -40,10 +40,15 @@ def test_fast_attention_gives_the_reference_output_inside_the_hole():
     x = network_input(image, mask)
     with torch.no_grad():
         fast = net(x, mask)
+        fast_pyramid, fast_full = net(x, mask, pyramid=True)  # computes everything
         net.attention = "reference"
         pyramid, ref = net(x, mask, pyramid=True)
     assert fast.shape == ref.shape == image.shape
     assert [p.shape[-1] for p in pyramid] == [64, 32, 16, 8, 4]
+    torch.testing.assert_close(fast_full, ref, atol=2e-5, rtol=1e-4)
+    for a, b in zip(fast_pyramid, pyramid):
+        torch.testing.assert_close(a, b, atol=2e-5, rtol=1e-4)
+    assert not torch.allclose(fast, ref, atol=1e-3)  # eval mode skipped work outside the hole
     for i in range(len(BOXES)):
         inside = mask[i].expand_as(ref[i]) > 0
         assert ref[i][inside].std() > 1e-3  # the comparison is not between constants

@@ -10,12 +10,13 @@ outside the hole are sources. Four dilated 3x3 fuse branches (rates 1, 2, 4, 8) 
 ATN except the deepest. Decoder: bilinear x2 upsampling + 3x3 convs with skip connections,
 1x1 "to RGB" heads per level (the training pyramid) and a final two-conv head at full size.
 
-``attention="fast"`` (default) computes attention with ``engines.attention.attend``: keys are
-the valid patches only, and at the shallowest level only the queries that can influence
-hole pixels of the output. The output inside the hole then equals ``attention="reference"``
-(the all-pairs computation) to float rounding; outside the hole it may differ (callers
-composite): the last two convs only run on the hole's bounding box. The pyramid images
-(and the full-size output) are only computed when asked for (``pyramid=True``).
+``attention="fast"`` (default) computes attention with ``engines.attention.attend``. In eval
+mode without ``pyramid`` it computes, at the shallowest level, only the queries that can
+influence hole pixels of the output, and the last two convs only on the hole's bounding
+box: the output inside the hole equals ``attention="reference"`` (the all-pairs
+computation) to float rounding, outside it may differ (callers composite). In training
+mode or with ``pyramid=True`` (which also returns the pyramid images) everything is
+computed and equals the reference everywhere.
 """
 from __future__ import annotations
 
@@ -119,7 +120,8 @@ class PenNetGenerator(nn.Module):
         check()
         x2 = self.at_conv02(self.atn(x2, x3, mask, 3, check=check))
         check()
-        queries = self.level1_queries(mask, x2.shape[2:])
+        everything = pyramid or self.training  # then equal to the reference everywhere
+        queries = None if everything else self.level1_queries(mask, x2.shape[2:])
         x1 = self.at_conv01(self.atn(x1, x2, mask, 3, queries=queries, check=check))
         check()
         upx5 = self.up_conv05(up(x6))
@@ -132,7 +134,7 @@ class PenNetGenerator(nn.Module):
         skip2 = torch.cat([upx2, x2], dim=1)
         upx1 = self.up_conv01(up(skip2))
         skip1 = torch.cat([upx1, x1], dim=1)
-        if pyramid or self.attention != "fast":
+        if everything or self.attention != "fast":
             output = self.decoder(up(skip1))
         else:
             output = self.decode_hole_box(up(skip1), mask)
