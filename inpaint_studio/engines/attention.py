@@ -70,7 +70,7 @@ def patch_scores(pq: torch.Tensor, pk_normed: torch.Tensor, q_idx: torch.Tensor,
 
 def normalise(pk: torch.Tensor) -> torch.Tensor:
     """Divide each key patch by max(its norm, 1e-4)."""
-    norms = pk.float().norm(dim=1, keepdim=True).clamp_(min=EPS)
+    norms = pk.float().norm(dim=1, keepdim=True).clamp(min=EPS)
     return pk / norms.to(pk.dtype)
 
 

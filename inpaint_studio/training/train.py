@@ -61,7 +61,9 @@ def build_generator(engine: str, sketch: bool) -> torch.nn.Module:
     if engine == "gated":
         from inpaint_studio.engines.gated.network import DeepFillV2
 
-        return DeepFillV2(in_channels=6 if sketch else 5)
+        net = DeepFillV2(in_channels=6 if sketch else 5)
+        net.attention = "reference"  # all pairs: differentiable, and small at training sizes
+        return net
     raise UserError(f"cannot train engine '{engine}' (choose pennet or gated)")
 
 
