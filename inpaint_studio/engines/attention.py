@@ -24,8 +24,8 @@ The default scores come from ``gram_scores`` (rows of queries against all keys, 
 C*ksize instead of C*ksize^2). For DeepFill v2's fused scores (3x3 identity-kernel
 propagation of the score matrix) pass ``scores_fn(pq, pk_normed, q_idx) -> (nq, H*W)``,
 normalised scores of the given queries against every key, built e.g. from ``patch_scores``
-(index -1 reads as an all-zero patch). Compute precision follows the input dtype (cast to
-fp16/bf16 before calling, or run under torch.autocast); the softmax runs in float32.
+(index -1 reads as an all-zero patch). Default scores and the softmax run in float32; the
+pasting follows the dtype of ``raw`` (fp16/bf16 inputs or torch.autocast make it half).
 """
 from __future__ import annotations
 
@@ -115,8 +115,9 @@ def gram_scores(f: torch.Tensor, b: torch.Tensor, ksize: int) -> Callable[..., t
         x = F.unfold(x[None], (1, ksize), padding=(0, p))[0].view(c * ksize, h, w)
         return F.pad(x, (0, 0, p, p))
 
-    keys = hcat(b).reshape(c * ksize, -1)
-    fh = keys.view(c * ksize, h + 2 * p, w) if f is b else hcat(f)
+    # float32: half-precision dot products of long patch vectors can overflow
+    keys = hcat(b.float()).reshape(c * ksize, -1)
+    fh = keys.view(c * ksize, h + 2 * p, w) if f is b else hcat(f.float())
 
     def scores(y0: int, y1: int, x0: int, x1: int, columns: Optional[torch.Tensor] = None) -> torch.Tensor:
         rows = y1 - y0
@@ -124,7 +125,9 @@ def gram_scores(f: torch.Tensor, b: torch.Tensor, ksize: int) -> Callable[..., t
         if columns is not None:  # only these columns of the rectangle (bool)
             queries = queries[:, :, columns]
         width = queries.shape[2]
-        g = (queries.reshape(c * ksize, -1).t() @ keys).view(rows + 2 * p, width, h + 2 * p, w)
+        with torch.autocast(keys.device.type, enabled=False):
+            g = queries.reshape(c * ksize, -1).t() @ keys
+        g = g.view(rows + 2 * p, width, h + 2 * p, w)
         if p == 0:
             return g.view(-1, h * w)
         score = torch.add(g[:rows, :, :h], g[1:rows + 1, :, 1:h + 1])
