@@ -110,9 +110,9 @@ def readiness(name: str) -> Readiness:
     if info.weights:  # alternatives: any one installed weight file is enough
         from inpaint_studio.engines import weights
 
-        problems = [weights.missing_reason(entry) for entry in info.weights]
-        if all(problems):
-            return Readiness(False, problems[0])
+        reason = weights.best_missing_reason(info.weights)
+        if reason:
+            return Readiness(False, reason)
     return Readiness(True)
 
 

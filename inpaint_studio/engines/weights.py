@@ -168,6 +168,16 @@ def missing_reason(entry: "WeightEntry | str") -> str:
             f"{entry.source_url} and run `{get}`")
 
 
+def best_missing_reason(names) -> str:
+    """The most useful missing reason among alternatives: a downloadable entry first, then
+    one the user can import, then a bundled one ("" if any is installed)."""
+    missing = [get_entry(n) for n in names]
+    if any(not missing_reason(e) for e in missing):
+        return ""
+    missing.sort(key=lambda e: (not e.url, e.bundled))
+    return missing_reason(missing[0]) if missing else ""
+
+
 # ---------------------------------------------------------------- hashing
 
 

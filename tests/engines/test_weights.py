@@ -41,7 +41,8 @@ def test_missing_weights_say_how_to_get_them(user_dir):
     assert "inpaint-studio weights import FILE --engine gated" in reason
     assert "inpaint-studio weights import FILE --engine pennet" in weights.missing_reason("pennet-places2")
     state = registry.readiness("gated")
-    assert not state.ready and "gated-sketch-ours" in state.reason
+    assert not state.ready and "weights download deepfill2-places2-tf" in state.reason
+    assert "import FILE --engine pennet" in registry.readiness("pennet").reason
     with pytest.raises(UserError, match="not installed"):
         weights.load_state_dict("deepfill2-places2-tf")
     with pytest.raises(UserError, match="unknown weights 'nope'"):
