@@ -1,7 +1,7 @@
 """Our PatchMatch engine vs pypatchmatch on the same photos and holes, in one run.
 
-Photos: scikit-image samples, upscaled (INTER_CUBIC, at most 2x) and mirror-tiled to each
-size; holes: a passer-by-like blob (ellipse body + round head) of ~5 % of the photo, away
+Photos: scikit-image samples, upscaled (INTER_CUBIC) just enough for a 2 x 2 mirrored mosaic
+to cover each size (so the hole's content never exists elsewhere unflipped); holes: a passer-by-like blob (ellipse body + round head) of ~5 % of the photo, away
 from the borders, fixed seeds. Ours is called the way the app calls it (pipeline run_fill:
 one crop around the hole with context margin); pypatchmatch gets the whole photo. Every
 fill runs in a fresh subprocess, which reports its wall time and peak RSS (ru_maxrss).
@@ -45,7 +45,9 @@ def photo(name: str, height: int, width: int) -> np.ndarray:
     if img.ndim == 2:
         img = np.stack([img] * 3, axis=-1)
     img = np.ascontiguousarray(img[..., :3])
-    scale = min(2.0, max(height / img.shape[0], width / img.shape[1], 1.0))
+    # smallest upscale after which a 2 x 2 mirrored mosaic covers the size: no tile appears
+    # twice in the same orientation, so no exact copy of the hole's content exists elsewhere
+    scale = max(1.0, height / (2 * img.shape[0]), width / (2 * img.shape[1]))
     if scale > 1:
         img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     reps_y = -(-height // img.shape[0])

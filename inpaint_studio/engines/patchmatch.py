@@ -327,7 +327,7 @@ class PatchMatchEngine(Engine):
         if not hole.any():
             return image.copy()
         p, patch, dev, gen, img, th, ta, guide = self._setup(image, hole, sketch, avoid, params)
-        iters = int(p["iterations"])
+        iters = max(1, int(p["iterations"]))
         gw = float(p["sketch_weight"])
         with torch.no_grad():
             pyramid = [(img, th, ta, guide)]
@@ -430,7 +430,7 @@ class PatchMatchEngine(Engine):
             return image.copy()
         start = np.where(hole[..., None], init, image)
         p, patch, dev, gen, img, th, ta, guide = self._setup(start, hole, sketch, avoid, params)
-        iters = min(int(p["iterations"]), 3)
+        iters = min(max(1, int(p["iterations"])), 3)
         with torch.no_grad():
             lvl = _Level(img, th, ta, guide, patch, gen)
             lvl.make_basis(float(p["sketch_weight"]))
