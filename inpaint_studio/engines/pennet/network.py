@@ -144,7 +144,6 @@ class PenNetGenerator(nn.Module):
         images = [head(s) for head, s in zip(heads, (skip1, skip2, skip3, skip4, skip5))]
         return images, output
 
-
     def decode_hole_box(self, features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """The final two convs on the hole's bounding box only (+2 px they reach); exact
         there, 0 elsewhere."""
