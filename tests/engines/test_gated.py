@@ -197,3 +197,14 @@ def test_sketch_weights_take_precedence_and_use_the_sketch(user_dir):
     assert engine.weights_name == "gated-sketch-ours" and engine.net.in_channels == 6
     assert not np.array_equal(plain[hole], guided[hole])
     assert np.array_equal(guided[~hole], image[~hole])
+
+
+def test_training_backpropagates_through_both_stages():
+    net = lively(build("gated-sketch"), 5).train()
+    image = torch.rand(2, 3, 32, 32) * 2 - 1
+    mask = torch.zeros(2, 1, 32, 32)
+    mask[..., 8:20, 10:26] = 1
+    coarse, fine = net(image, mask, torch.zeros_like(mask))
+    (coarse.abs().mean() + fine.abs().mean()).backward()
+    for layer in (net.conv1, net.pmconv9, net.allconv17):
+        assert layer.conv.weight.grad.abs().sum() > 0

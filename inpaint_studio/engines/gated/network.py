@@ -220,8 +220,9 @@ class DeepFillV2(nn.Module):
         pm = self._run(["pmconv1", "pmconv2_downsample", "pmconv3", "pmconv4_downsample", "pmconv5", "pmconv6"], x)
         everything = torch.ones(pm.shape[0], (pm.shape[2] // 2) * (pm.shape[3] // 2), dtype=torch.bool,
                                 device=pm.device) if box is None else None
+        reference = self.attention == "reference" or torch.is_grad_enabled()  # all pairs is differentiable
         pm = contextual_attention(pm, mask, fuse=self.fuse, norm=self.norm, queries=everything,
-                                  reference=self.attention == "reference", check=self.check)
+                                  reference=reference, check=self.check)
         if box is None:
             hallu = self._run(hallu_names, hallu)
             out = self._run(tail2, torch.cat([hallu, self._run(["pmconv9", "pmconv10"], pm)], 1))
