@@ -9,6 +9,11 @@ fill runs in a fresh subprocess, which reports its wall time and peak RSS (ru_ma
     python benchmarks/bench_patchmatch.py            # 0.26, 0.4, 2 MP (+ ours at 12 MP)
     python benchmarks/bench_patchmatch.py --full     # also pypatchmatch at 12 MP (~60 s+)
     python benchmarks/bench_patchmatch.py --sizes 512 2mp --photos astronaut
+    python benchmarks/bench_patchmatch.py --threads 1   # ours on one core, like pypatchmatch
+
+On a shared, oversubscribed CPU torch's default thread pool can be several times slower
+than one thread (threads wait on each other); note the printed load and compare ratios
+from the same run.
 
 Columns: time (s), ratio = pypatchmatch time / ours, hole PSNR (dB, vs the true pixels),
 texture = mean |Laplacian| inside the hole relative to the truth (1.0 = as textured as the
