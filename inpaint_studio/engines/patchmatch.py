@@ -39,6 +39,7 @@ DESC_DIMS = 12  # PCA dimensions of the colour part of the patch descriptor
 MIN_SIDE = 32  # never shrink a pyramid level below this many pixels
 COARSE_SPAN = 12  # coarsest level: the hole spans at most this many patch widths
 VOTE_STEP = 2  # vote with every other patch centre in each direction
+PAD_MODE = "reflect"  # the canvas border mirrors the photo (looks like real texture)
 CHUNK = 1 << 23  # floats per temporary buffer in batched gathers
 EDGE_SCALE = 3.0  # guide-channel strength at sketch_weight 1
 
@@ -64,7 +65,7 @@ class _Level:
         chans = [img.permute(2, 0, 1)]
         if guide is not None:
             chans.append(guide[None])
-        canvas = F.pad(torch.cat(chans)[None], (pad,) * 4, mode="replicate")[0]
+        canvas = F.pad(torch.cat(chans)[None], (pad,) * 4, mode=PAD_MODE)[0]
         self.c = canvas.shape[0]
         self.pix = canvas.permute(1, 2, 0).reshape(-1, self.c).contiguous()  # (Hp*Wp, C)
         hole_c = np.pad(hole, pad)
@@ -249,7 +250,7 @@ class _Level:
         pad = self.pad
         img = self.pix.view(self.hp, self.wp, self.c).permute(2, 0, 1)
         inner = img[:, pad:-pad, pad:-pad][None]
-        full = F.pad(inner, (pad,) * 4, mode="replicate")[0]
+        full = F.pad(inner, (pad,) * 4, mode=PAD_MODE)[0]
         self.pix.copy_(full.permute(1, 2, 0).reshape(-1, self.c))
 
     def uniform_weights(self):

@@ -164,3 +164,22 @@ def test_refine_draws_texture_from_known_pixels(engine):
         np.testing.assert_array_equal(out[~hole], img[~hole])
         assert _psnr(out[hole], img[hole]) > _psnr(init[hole], img[hole]) + 10
         assert 0.8 < _texture(out, hole) / _texture(img, hole) < 1.25
+
+
+def test_hole_at_border_and_param_range(engine):
+    img = _tiles(6)
+    hole = np.zeros((96, 96), bool)
+    hole[:18, 70:] = True  # touches the top and right edges
+    telea = _psnr(registry.create("telea").fill(img, hole)[hole], img[hole])
+    for params in ({"patch_size": 7}, {"patch_size": 15, "iterations": 2}):
+        out = engine.fill(img, hole, params=params)
+        np.testing.assert_array_equal(out[~hole], img[~hole])
+        assert _psnr(out[hole], img[hole]) > telea + 10
+    out = engine.fill(img, hole, params={"patch_size": 3})
+    np.testing.assert_array_equal(out[~hole], img[~hole])
+
+
+def test_no_known_source_is_a_user_error(engine):
+    img = _stripes()
+    with pytest.raises(UserError, match="not enough known pixels"):
+        engine.fill(img, np.ones((96, 96), bool))
