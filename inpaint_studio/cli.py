@@ -292,7 +292,7 @@ def fill_one(job: Job, engine, args, params: dict, on_progress) -> Optional[str]
         with runtime_step():
             result_image = run_fill(image, hole, engine, sketch=sketch, params=params,
                                     feather=args.feather, hires=args.hires,
-                                    progress=on_progress).image
+                                    refiner=args.refiner, progress=on_progress).image
     with runtime_step():
         try:
             imageio.save_image(job.output, result_image, like=picture, quality=args.quality)
@@ -329,6 +329,7 @@ def cmd_fill(args) -> int:
     with runtime_step():
         engine = registry.create(args.engine, args.device)
         engine.load()
+        args.refiner = None if args.hires == "off" else registry.refiner_for(engine, args.device)
     bar = ProgressBar(len(jobs))
     failures = []
     for i, job in enumerate(jobs):

@@ -125,3 +125,9 @@ def create(name: str, device: str = "auto") -> "Engine":
     module_name, _, class_name = info.target.partition(":")
     cls = getattr(importlib.import_module(module_name), class_name)
     return cls(device=device)
+
+
+def refiner_for(engine: "Engine", device: str = "auto") -> "Engine":
+    """The engine that sharpens coarse-to-fine fills: ``engine`` itself if it can refine,
+    else a PatchMatch engine on the same device."""
+    return engine if hasattr(engine, "refine") else create("patchmatch", device)

@@ -81,20 +81,25 @@ def _use_hires(mode: str, height: int, width: int) -> bool:
     return mode == "on" or (mode == "auto" and height * width > HIRES_AUTO_PIXELS)
 
 
-def _fill_one(engine, use_hires: bool, *args, **kwargs) -> np.ndarray:
+def _fill_one(engine, use_hires: bool, refiner, *args, **kwargs) -> np.ndarray:
     if use_hires:
         from inpaint_studio.pipeline import hires  # imports this module: import here
 
-        return hires.fill_component(engine, *args, **kwargs)
+        return hires.fill_component(engine, *args, refiner=refiner, **kwargs)
     return fill_crop(engine, *args, **kwargs)
 
 
 def run_fill(image: np.ndarray, hole: np.ndarray, engine, *, sketch: Optional[np.ndarray] = None,
              avoid: Optional[np.ndarray] = None, params: Optional[Mapping[str, Any]] = None,
              margin: Optional[int] = None, feather: int = 0, hires: str = "off",
-             progress: Optional[ProgressFn] = None,
+             refiner=None, progress: Optional[ProgressFn] = None,
              cancel: Optional[CancelToken] = None) -> FillResult:
-    """Fill ``hole`` in ``image`` with ``engine``; see the module docstring."""
+    """Fill ``hole`` in ``image`` with ``engine``; see the module docstring.
+
+    ``refiner``: an engine with ``refine()`` (PatchMatch) that coarse-to-fine mode uses to
+    restore full-resolution texture level by level; None uses ``engine`` if it can refine
+    (``engines.registry.refiner_for`` picks one).
+    """
     image = np.asarray(image)
     check_image(image)
     shape = image.shape[:2]
@@ -124,7 +129,7 @@ def run_fill(image: np.ndarray, hole: np.ndarray, engine, *, sketch: Optional[np
         box = region.crop
         # context from ``out``: earlier regions' fills count as known pixels here
         filled = _fill_one(
-            engine, use_hires, to_rgb8(out[box.slices]).copy(), pending[box.slices],
+            engine, use_hires, refiner, to_rgb8(out[box.slices]).copy(), pending[box.slices],
             None if sketch is None else sketch[box.slices],
             None if avoid is None else avoid[box.slices], params,
             progress=sub, cancel=cancel)

@@ -159,8 +159,13 @@ class _Worker(QObject):
                 token.check()
                 self.progress.emit(job_id, float(fraction), message)
 
+            refiner = None
+            if job.hires != "off":
+                from inpaint_studio.engines import registry
+
+                refiner = registry.refiner_for(engine, job.device)
             result = run_fill(job.image, job.hole, engine, sketch=job.sketch,
-                              params=dict(job.params), hires=job.hires,
+                              params=dict(job.params), hires=job.hires, refiner=refiner,
                               progress=report, cancel=token)
             token.check()
         except Cancelled:

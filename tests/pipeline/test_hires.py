@@ -316,3 +316,29 @@ def test_real_patchmatch_refiner_restores_texture_at_full_size():
     whole = hires.fill_component(pm, image, hole, params={"seed": 1})
     assert np.array_equal(whole[~hole], image[~hole])
     assert not (whole[hole] == (255, 0, 0)).all(axis=1).any()
+
+
+def test_run_fill_passes_the_refiner_to_hires_levels():
+    from inpaint_studio.pipeline.run import run_fill
+
+    truth = periodic_texture(256, 256)
+    hole = ellipse_hole(256, 256, 128, 128, 40, 30)
+    image = truth.copy()
+    image[hole] = (255, 0, 0)
+    refiner = CountingRefiner()
+    engine = TruthEngine(truth, native_size=64)  # a learned-like engine: no refine()
+    result = run_fill(image, hole, engine, hires="on", refiner=refiner)
+    assert refiner.avoids  # every level above the coarse one was refined
+    assert np.array_equal(result.image[~hole], image[~hole])
+    plain = TruthEngine(truth, native_size=64)
+    run_fill(image, hole, plain, hires="on")  # no refiner: levels only upsample
+    assert len(plain.sizes) == 1
+
+
+def test_refiner_for_uses_patchmatch_unless_the_engine_refines_itself():
+    from inpaint_studio.engines import registry
+
+    telea = registry.create("telea", "cpu")
+    refiner = registry.refiner_for(telea, "cpu")
+    assert refiner.info.name == "patchmatch" and hasattr(refiner, "refine")
+    assert registry.refiner_for(refiner, "cpu") is refiner
