@@ -13,6 +13,8 @@ ACTIONS = (
     ("save_as", "Save &As…", "Ctrl+Shift+S", None, "Save to a new file", False),
     ("import_mask", "&Import Mask…", "Ctrl+Shift+I", None, "Load a mask image", False),
     ("export_mask", "E&xport Mask…", "Ctrl+Shift+E", None, "Save the mask as a PNG", False),
+    ("import_weights", "Import &Weights…", "Ctrl+Shift+W", "fa5s.file-import",
+     "Install a PEN-Net or DeepFill v2 checkpoint (.pth) for a learned engine", False),
     ("quit", "&Quit", "Ctrl+Q", None, "Quit", False),
     ("undo", "&Undo", "Ctrl+Z", "fa5s.undo", "Undo", False),
     ("redo", "&Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "fa5s.redo", "Redo", False),

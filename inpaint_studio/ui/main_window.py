@@ -27,7 +27,7 @@ from inpaint_studio.core.document import Document
 from inpaint_studio.core.errors import UserError
 from inpaint_studio.core.settings import Settings
 from inpaint_studio.core.types import BBox
-from inpaint_studio.engines import registry
+from inpaint_studio.engines import registry, weights
 from inpaint_studio.ui.actions import build_actions
 from inpaint_studio.ui.canvas.view import CanvasView
 from inpaint_studio.ui.dialogs import dialogs
@@ -40,6 +40,7 @@ from inpaint_studio.workers.engine_service import EngineService, FillJob
 
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.bmp);;All files (*)"
 MASK_FILTER = "Masks (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp);;All files (*)"
+WEIGHTS_FILTER = "Checkpoints (*.pth *.pt *.ckpt);;All files (*)"
 MAX_RECENT = 10
 
 
@@ -66,6 +67,7 @@ class MainWindow(QMainWindow):
         self._jpeg_quality: Optional[int] = None
         self._job: Optional[FillJob] = None
         self._pending = None  # a finished fill waiting for the current stroke to end
+        self._importing = False  # a weights import is running on the worker
 
         self.setWindowTitle("Inpaint Studio")
         self.setAcceptDrops(True)
@@ -133,6 +135,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         for name in ("import_mask", "export_mask"):
             file_menu.addAction(a[name])
+        file_menu.addSeparator()
+        file_menu.addAction(a["import_weights"])
         file_menu.addSeparator()
         file_menu.addAction(a["quit"])
         edit = bar.addMenu("&Edit")
@@ -208,7 +212,8 @@ class MainWindow(QMainWindow):
         a = self.named_actions
         slots = {
             "open": self.open_dialog, "save": self.save, "save_as": self.save_as,
-            "import_mask": self.import_mask, "export_mask": self.export_mask, "quit": self.close,
+            "import_mask": self.import_mask, "export_mask": self.export_mask,
+            "import_weights": self.import_weights, "quit": self.close,
             "undo": self.undo, "redo": self.redo,
             "clear_mask": lambda: self.mask_op("clear"), "invert_mask": lambda: self.mask_op("invert"),
             "grow_mask": self.grow_dialog, "clear_sketch": lambda: self.mask_op("clear", layer="sketch"),
@@ -243,6 +248,8 @@ class MainWindow(QMainWindow):
         self.service.finished.connect(self._fill_finished)
         self.service.failed.connect(self._fill_failed)
         self.service.cancelled.connect(self._fill_cancelled)
+        self.service.weights_imported.connect(self._weights_imported)
+        self.service.weights_failed.connect(self._weights_failed)
         self._refresh_recent()
 
     # ---- document ----------------------------------------------------------------------
@@ -405,6 +412,48 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Mask saved to {Path(path).name}", 4000)
         except UserError as error:
             QMessageBox.warning(self, "Cannot export mask", str(error))
+
+    # ---- learned-engine weights --------------------------------------------------------
+    def import_weights(self) -> None:
+        """Ask for a checkpoint and its engine; the worker thread validates and installs it."""
+        if self._importing:
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Import weights", "", WEIGHTS_FILTER)
+        if not path:
+            return
+        engines = [(name, registry.get_info(name).title) for name in registry.engine_names()
+                   if registry.get_info(name).weights]
+        engine = dialogs.ask_weights_engine(self, engines, self.engine_panel.engine, Path(path).name)
+        if engine is None:
+            return
+        self._importing = True
+        self.named_actions["import_weights"].setEnabled(False)
+        self.statusBar().showMessage(
+            f"Importing {Path(path).name} for {registry.get_info(engine).title}…")
+        self.service.import_weights(path, engine)
+
+    def _end_import(self, message: str) -> None:
+        self._importing = False
+        self.named_actions["import_weights"].setEnabled(True)
+        self.statusBar().showMessage(message, 6000)
+
+    def _weights_imported(self, name: str, engine: str) -> None:
+        title = registry.get_info(engine).title
+        selected = self.engine_panel.refresh_engines(select=engine)  # a running fill keeps its job
+        self._end_import(f"Weights '{name}' installed for {title}.")
+        try:
+            entry = weights.get_entry(name)
+            licence = weights.licence_line(entry)
+            what = entry.title
+        except UserError as error:  # the manifest changed meanwhile
+            licence, what = str(error), name
+        ready = "" if selected else f"\n\n{title} is not ready yet: {registry.readiness(engine).reason}"
+        QMessageBox.information(self, "Weights imported",
+                                f"Installed '{name}' ({what}) for {title}.\n\n{licence}{ready}")
+
+    def _weights_failed(self, message: str) -> None:
+        self._end_import("Weights not imported.")
+        QMessageBox.warning(self, "Cannot import weights", message)
 
     # ---- recent files ------------------------------------------------------------------
     def recent_files(self) -> list[str]:

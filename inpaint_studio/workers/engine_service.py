@@ -4,7 +4,8 @@ The GUI calls ``EngineService.submit(job)``; the worker builds the engine with
 ``registry.create`` (on the worker thread), keeps it loaded between fills and replaces
 it (``unload()`` first) when the engine name or device changes. Results of jobs that
 are no longer current (a newer job was submitted, or the job was cancelled) are dropped.
-Cancel is cooperative through ``core.types.CancelToken``.
+Cancel is cooperative through ``core.types.CancelToken``. Importing a weight file
+(``import_weights``) also runs on the worker, between fills.
 """
 from __future__ import annotations
 
@@ -92,6 +93,8 @@ class _Worker(QObject):
     failed = Signal(int, str)
     cancelled = Signal(int)
     preloaded = Signal(str)
+    weights_imported = Signal(str, str)
+    weights_failed = Signal(str)
 
     def __init__(self) -> None:
         super().__init__()
@@ -139,6 +142,25 @@ class _Worker(QObject):
         except Exception:  # reported when a fill really needs this engine
             self.unload()
         self.preloaded.emit(name)
+
+    @Slot(str, str)
+    def import_weights(self, path: str, engine: str) -> None:
+        """Validate, convert and install a checkpoint; reports the installed entry name."""
+        try:
+            from inpaint_studio.engines import weights
+
+            name = weights.import_checkpoint(path, engine)
+            if self._engine_key is not None and self._engine_key[0] == engine:
+                self.unload()  # the next fill loads the new weights
+        except UserError as error:
+            self.weights_failed.emit(str(error))
+        except MemoryError:
+            self.weights_failed.emit("Out of memory while importing the weights")
+        except Exception as error:  # a bug must not kill the thread
+            traceback.print_exc()
+            self.weights_failed.emit(f"{type(error).__name__}: {error}")
+        else:
+            self.weights_imported.emit(name, engine)
 
     @Slot(object, object)
     def run(self, job: FillJob, token: CancelToken) -> None:
@@ -189,10 +211,13 @@ class EngineService(QObject):
     failed = Signal(int, str)
     cancelled = Signal(int)
     preloaded = Signal(str)  # engine name, once preload() is done (loaded or not)
+    weights_imported = Signal(str, str)  # (weights entry name, engine name)
+    weights_failed = Signal(str)  # one-line reason; nothing was installed
 
     _run = Signal(object, object)
     _unload = Signal()
     _preload = Signal(str, str)
+    _import_weights = Signal(str, str)
 
     def __init__(self, parent: Optional[QObject] = None) -> None:
         super().__init__(parent)
@@ -203,11 +228,14 @@ class EngineService(QObject):
         self._run.connect(self._worker.run)
         self._unload.connect(self._worker.unload)
         self._preload.connect(self._worker.preload)
+        self._import_weights.connect(self._worker.import_weights)
         self._worker.progress.connect(self._on_progress)
         self._worker.finished.connect(self._on_finished)
         self._worker.failed.connect(self._on_failed)
         self._worker.cancelled.connect(self._on_cancelled)
         self._worker.preloaded.connect(self.preloaded)
+        self._worker.weights_imported.connect(self.weights_imported)
+        self._worker.weights_failed.connect(self.weights_failed)
         self._current: Optional[int] = None
         self._token: Optional[CancelToken] = None
         self._thread.start()
@@ -239,6 +267,11 @@ class EngineService(QObject):
     def preload(self, engine: str, device: str = "auto") -> None:
         """Load ``engine`` on the worker thread now, so the first fill starts at once."""
         self._preload.emit(engine, device)
+
+    def import_weights(self, path: str, engine: str) -> None:
+        """Install checkpoint ``path`` for ``engine`` on the worker thread (after any running
+        fill); ``weights_imported`` or ``weights_failed`` follows."""
+        self._import_weights.emit(str(path), engine)
 
     def unload(self) -> None:
         """Release the loaded engine (on the worker thread)."""

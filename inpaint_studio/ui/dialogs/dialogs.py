@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QMessageBox,
-                               QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QHeaderView)
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QInputDialog, QLabel,
+                               QMessageBox, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                               QHeaderView)
 
 from inpaint_studio import __version__ as VERSION
 from inpaint_studio.ui.actions import shortcut_table
@@ -42,6 +43,18 @@ def ask_grow(parent) -> Optional[int]:
     buttons.rejected.connect(dialog.reject)
     form.addRow(buttons)
     return spin.value() if dialog.exec() == QDialog.Accepted and spin.value() else None
+
+
+def ask_weights_engine(parent, engines: list[tuple[str, str]], current: Optional[str] = None,
+                       file_name: str = "") -> Optional[str]:
+    """Which engine a checkpoint is for: one of ``engines`` ((name, title) pairs),
+    ``current`` preselected; None if cancelled."""
+    titles = [title for _, title in engines]
+    names = [name for name, _ in engines]
+    start = names.index(current) if current in names else 0
+    title, ok = QInputDialog.getItem(parent, "Import weights", f"Engine for {file_name or 'these weights'}:",
+                                     titles, start, False)
+    return names[titles.index(title)] if ok and title in titles else None
 
 
 def ask_unsaved(parent, name: str) -> str:

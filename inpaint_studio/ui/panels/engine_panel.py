@@ -1,7 +1,7 @@
 """Engine choice, its parameters (built from EngineInfo.params), device, hires, Run/Cancel."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QStandardItemModel
@@ -123,6 +123,24 @@ class EnginePanel(QWidget):
                 item.setEnabled(False)
         first_ready = next((i for i in range(model.rowCount()) if model.item(i).isEnabled()), 0)
         self.engine_combo.setCurrentIndex(first_ready)
+
+    def refresh_engines(self, select: Optional[str] = None) -> bool:
+        """Re-check every engine's readiness (e.g. after importing weights) and select
+        ``select`` if it is ready now, else keep the current engine and its parameters.
+        True if ``select`` was selected."""
+        previous, values = self.engine, self.params()
+        self.engine_combo.blockSignals(True)
+        try:
+            self._fill_engines()
+            selected = bool(select) and self.set_engine(select)
+            if not selected and previous is not None:
+                self.set_engine(previous)
+        finally:
+            self.engine_combo.blockSignals(False)
+        self._on_engine()
+        if self.engine == previous:
+            self.set_params(values)
+        return selected
 
     # ---- state -----------------------------------------------------------------------
     @property
