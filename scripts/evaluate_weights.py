@@ -159,10 +159,7 @@ def weights_only(engine: str, file: "str | None"):
 
 
 def _importable(path: Path, engine: str, tmp: Path) -> Path:
-    """A training checkpoint becomes its export; our own format becomes a bare
-    state_dict for converters that only take public layouts (PEN-Net)."""
-    import torch
-
+    """A training checkpoint becomes its export (our own weights format)."""
     from inpaint_studio.engines import weights
     from inpaint_studio.training.train import export_weights
 
@@ -172,12 +169,8 @@ def _importable(path: Path, engine: str, tmp: Path) -> Path:
     if isinstance(data, dict) and "G" in data and "config" in data:
         path = export_weights(path, tmp / "export.pth")
         data = weights._torch_load(path)
-    if isinstance(data, dict) and data.get("format") == weights.FORMAT:
-        if data.get("engine") != engine:
-            raise UserError(f"{path.name} holds {data.get('engine')} weights, not {engine}")
-        if engine == "pennet":
-            torch.save({"netG": data["state_dict"]}, tmp / "bare.pth")
-            return tmp / "bare.pth"
+    if isinstance(data, dict) and data.get("format") == weights.FORMAT and data.get("engine") != engine:
+        raise UserError(f"{path.name} holds {data.get('engine')} weights, not {engine}")
     return path
 
 

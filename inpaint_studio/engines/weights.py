@@ -302,7 +302,10 @@ def _install(source: Path, engine: str, name: Optional[str], origin: str) -> Wei
         if not matches:
             raise UserError(f"no manifest entry of engine '{engine}' takes {layout} checkpoints")
         by_file = [e for e in matches if e.source_file and e.source_file == source.name]
-        entry = (by_file or matches)[0]
+        # our own exports (training runs) go to our entries, public checkpoints to theirs
+        ours = isinstance(checkpoint, dict) and checkpoint.get("format") == FORMAT
+        preferred = [e for e in matches if e.bundled == ours]
+        entry = (by_file or preferred or matches)[0]
     target = paths.user_weights_dir() / entry.file
     sha = save_checkpoint(target, state_dict, engine=engine, layout=layout)
     records = installed_records()

@@ -238,3 +238,28 @@ def test_cli_lists_imports_and_verifies(user_dir, tmp_path, capsys):
     assert main(["weights", "verify"]) == 1
     assert main(["weights", "import", str(tmp_path / "nope.pth"), "--engine", "gated"]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_unnamed_import_goes_to_the_public_entry_not_our_bundled_one(tmp_path, monkeypatch):
+    import torch
+
+    from inpaint_studio.engines.pennet.network import PenNetGenerator
+
+    monkeypatch.setenv("INPAINT_STUDIO_USER_WEIGHTS", str(tmp_path / "user"))
+    source = tmp_path / "gen_00001.pth"
+    torch.save({"netG": PenNetGenerator().state_dict()}, source)
+    assert weights.import_checkpoint(source, "pennet") == "pennet-places2"
+    assert "Places2" in weights.licence_line("pennet-places2")
+
+
+def test_a_pennet_training_export_imports_as_our_entry(tmp_path, monkeypatch):
+    import torch
+
+    from inpaint_studio.engines.pennet.network import PenNetGenerator
+
+    monkeypatch.setenv("INPAINT_STUDIO_USER_WEIGHTS", str(tmp_path / "user"))
+    export = tmp_path / "export.pth"
+    torch.save({"format": weights.FORMAT, "engine": "pennet", "layout": "pennet-official",
+                "state_dict": PenNetGenerator().half().state_dict(), "steps": 1}, export)
+    assert weights.import_checkpoint(export, "pennet") == "pennet-ours"
+    assert registry.readiness("pennet").ready

@@ -25,10 +25,19 @@ class PenNetEngine(LearnedEngine):
 
     @staticmethod
     def convert_checkpoint(checkpoint: Mapping[str, Any]) -> tuple[dict, str]:
-        """Official ``gen_XXXXX.pth`` ({'netG': state_dict}) or a bare state_dict -> ours."""
+        """Official ``gen_XXXXX.pth`` ({'netG': state_dict}), a bare state_dict or our own
+        file (a training export) -> ours."""
+        from inpaint_studio.engines.weights import FORMAT
+
         if not isinstance(checkpoint, Mapping):
             raise UserError("not a PEN-Net checkpoint (expected a dict with 'netG')")
-        state = checkpoint.get("netG", checkpoint)
+        if checkpoint.get("format") == FORMAT:
+            if checkpoint.get("engine") != "pennet" or checkpoint.get("layout") != LAYOUT:
+                raise UserError(f"this Inpaint Studio file holds {checkpoint.get('engine')}/"
+                                f"{checkpoint.get('layout')} weights, not PEN-Net")
+            state = checkpoint["state_dict"]
+        else:
+            state = checkpoint.get("netG", checkpoint)
         if isinstance(state, Mapping):  # checkpoints saved from DataParallel prefix 'module.'
             state = {k[7:] if k.startswith("module.") else k: v for k, v in state.items()}
         return match_state_dict(state, shapes_of(PenNetGenerator()), "PEN-Net checkpoint"), LAYOUT
