@@ -80,7 +80,7 @@ def test_import_installs_verifies_and_catches_a_changed_file(user_dir, tmp_path)
     assert record["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert weights.missing_reason("deepfill2-places2-tf") == ""
     state = weights.load_state_dict("deepfill2-places2-tf")
-    assert torch.equal(state["conv1.conv.weight"], torch.load(source)["G"]["conv1.conv.weight"])
+    assert torch.equal(state["conv1.conv.weight"], torch.load(source, weights_only=True)["G"]["conv1.conv.weight"])
     assert weights.verify("deepfill2-places2-tf") == ""
 
     data = bytearray(path.read_bytes())
