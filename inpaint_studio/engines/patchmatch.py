@@ -42,6 +42,8 @@ VOTE_STEP = 2  # vote with every other patch centre in each direction
 PAD_MODE = "reflect"  # the canvas border mirrors the photo (looks like real texture)
 CHUNK = 1 << 23  # floats per temporary buffer in batched gathers
 EDGE_SCALE = 3.0  # guide-channel strength at sketch_weight 1
+NEAR_JUMPS = (8, 4, 2, 1)  # refine from a given NNF: propagation distances
+NEAR_RADIUS = 8  # ... and the largest random-search radius
 
 
 def _odd_patch(size: Any) -> int:
@@ -157,6 +159,27 @@ class _Level:
         sx = (self.tx + 2 * ox).clamp(0, self.wp - 1)
         self.off = self.snap[sy * self.wp + sx] - self.tgt
         self.off_map[self.tgt] = self.off
+
+    def init_sources(self, nnf):
+        """Start from ``nnf`` (H, W, 2) int: each target's source (y, x) in image
+        coordinates, -1 where unknown (then its own position); snapped to valid sources."""
+        field = torch.from_numpy(np.ascontiguousarray(nnf, dtype=np.int64)).to(self.tgt.device)
+        iy = (self.ty - self.pad).clamp(0, self.h - 1)
+        ix = (self.tx - self.pad).clamp(0, self.w - 1)
+        src = field[iy, ix]
+        known = src[:, 0] >= 0
+        sy = torch.where(known, src[:, 0] + self.pad, self.ty).clamp(0, self.hp - 1)
+        sx = torch.where(known, src[:, 1] + self.pad, self.tx).clamp(0, self.wp - 1)
+        self.off = self.snap[sy * self.wp + sx] - self.tgt
+
+    def sources(self):
+        """The NNF as (H, W, 2) int32 source (y, x) in image coordinates, -1 off the targets."""
+        out = torch.full((self.h, self.w, 2), -1, dtype=torch.int32, device=self.tgt.device)
+        y, x = self.ty - self.pad, self.tx - self.pad
+        inside = (y >= 0) & (y < self.h) & (x >= 0) & (x < self.w)
+        s = (self.tgt + self.off)[inside]
+        out[y[inside], x[inside]] = torch.stack([s // self.wp - self.pad, s % self.wp - self.pad], 1).int()
+        return out.cpu().numpy()
 
     def _dist(self, dt, s):
         """Squared descriptor distance of targets ``dt`` (N, D) to sources ``s`` (K, N)."""
@@ -405,14 +428,17 @@ class PatchMatchEngine(Engine):
         closeness: float = 0.5,
         avoid: Optional[np.ndarray] = None,
         sketch: Optional[np.ndarray] = None,
+        nnf: Optional[np.ndarray] = None,
+        return_nnf: bool = False,
         progress: Optional[ProgressFn] = None,
         cancel: Optional[CancelToken] = None,
-    ) -> np.ndarray:
+    ):
         """Single-scale EM completion at this resolution, starting from ``init``.
 
         ``image`` RGB uint8 (H, W, 3); ``hole`` bool (H, W); ``init`` RGB uint8 (H, W, 3),
         equal to ``image`` outside the hole and holding an upsampled coarse fill inside it.
-        The NNF is first matched to init's patches (PatchMatch from a random start), then
+        The NNF is first matched to init's patches (PatchMatch from a random start, or,
+        given ``nnf``, a cheap nearby search from it), then
         ``params['iterations']`` EM iterations (at most 3) vote real pixels of known source
         patches of this level into the hole (the last vote copies, so the result is as
         textured as the source). ``closeness`` (0..1) anchors the matching to init: each
@@ -421,14 +447,23 @@ class PatchMatchEngine(Engine):
         whatever texture fits its own neighbourhood. Pixels outside the hole come back
         unchanged; ``avoid`` (and anything outside the image) is never sampled from;
         ``sketch`` guides as in ``fill``.
+
+        ``nnf`` (H, W, 2) int: a starting field, the source pixel (y, x) each pixel's patch
+        should copy from (-1 where unknown), e.g. a coarser level's field with coordinates
+        doubled; sources that are not usable here are moved to the nearest usable one.
+        With ``return_nnf`` the result is ``(image, nnf)``, the field it ended with in the
+        same form (-1 away from the hole).
         """
         check_inputs(image, hole, sketch, avoid)
         if init.shape != image.shape or init.dtype != np.uint8:
             raise UserError(f"refine init must be {image.shape} uint8, got {init.dtype} {init.shape}")
         closeness = float(min(max(closeness, 0.0), 1.0))
         check_cancel(cancel)
+        if nnf is not None and nnf.shape != hole.shape + (2,):
+            raise UserError(f"refine nnf must be {hole.shape + (2,)}, got {nnf.shape}")
         if not hole.any():
-            return image.copy()
+            empty = np.full(hole.shape + (2,), -1, np.int32)
+            return (image.copy(), empty) if return_nnf else image.copy()
         start = np.where(hole[..., None], init, image)
         p, patch, dev, gen, img, th, ta, guide = self._setup(start, hole, sketch, avoid, params)
         iters = min(max(1, int(p["iterations"])), 3)
@@ -437,8 +472,13 @@ class PatchMatchEngine(Engine):
             lvl.make_basis(float(p["sketch_weight"]))
             lvl.update_desc(full=True)
             anchor = lvl.desc.index_select(0, lvl.tgt)
-            lvl.random_init()
-            dist = lvl.search(3, (16, 8, 4, 2, 1), lvl.radii())
+            if nnf is None:
+                lvl.random_init()
+                dist = lvl.search(3, (16, 8, 4, 2, 1), lvl.radii())
+            else:  # the field is close already: propagate and search nearby only
+                lvl.init_sources(nnf)
+                lvl.search(1, NEAR_JUMPS, lvl.radii(NEAR_RADIUS))
+                dist = lvl.search(1, (2, 1), [])  # short propagation: a more coherent field
             for it in range(iters):
                 check_cancel(cancel)
                 if it:
@@ -449,6 +489,7 @@ class PatchMatchEngine(Engine):
                 if progress:
                     progress((it + 1) / iters, f"refine iteration {it + 1}/{iters}")
             out = (lvl.image() * 255.0).round_().clamp_(0, 255).to(torch.uint8).cpu().numpy()
+            field = lvl.sources() if return_nnf else None
         result = image.copy()
         result[hole] = out[hole]
-        return result
+        return (result, field) if return_nnf else result

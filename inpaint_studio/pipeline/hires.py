@@ -10,11 +10,14 @@ low-frequency colour is matched to its surroundings (``colour.match_colour``).
 
 The refiner is any object with ``refine(image, hole, init, *, params, closeness, avoid,
 progress, cancel[, sketch]) -> uint8`` (the PatchMatch engine); this module never imports
-engines.
+engines. A refiner that also takes ``nnf=`` and ``return_nnf=`` (``takes_nnf``) gets each
+level's nearest-neighbour field from the level below (sources doubled), so only a short
+nearby search runs at the large levels.
 Inputs are never modified; pixels outside the hole come back bit-identical.
 """
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
@@ -83,14 +86,43 @@ def _sub(progress: Optional[ProgressFn], lo: float, hi: float, label: str) -> Op
                                       f"{label}: {msg}" if msg else label)
 
 
+def takes_nnf(refiner) -> bool:
+    """Whether ``refiner.refine`` accepts a starting NNF (``nnf=``, ``return_nnf=``)."""
+    params = inspect.signature(refiner.refine).parameters
+    return "nnf" in params and "return_nnf" in params
+
+
+def upsample_nnf(coarse: np.ndarray, window: BBox) -> np.ndarray:
+    """A coarser level's field (source y, x per pixel, -1 where none) at twice the size,
+    cut to ``window`` of this level, in the window's coordinates."""
+    ch, cw = coarse.shape[:2]
+    ys = np.minimum(np.arange(window.y0, window.y1) // 2, ch - 1)
+    xs = np.minimum(np.arange(window.x0, window.x1) // 2, cw - 1)
+    src = coarse[ys[0]:ys[-1] + 1, xs[0]:xs[-1] + 1][ys - ys[0]][:, xs - xs[0]]
+    out = 2 * src
+    out[..., 0] += (np.arange(window.y0, window.y1) % 2 - window.y0)[:, None]
+    out[..., 1] += (np.arange(window.x0, window.x1) % 2 - window.x0)[None, :]
+    out[src[..., 0] < 0] = -1
+    return out
+
+
 def refine_level(refiner, cur: np.ndarray, hole: np.ndarray, *,
                  avoid: Optional[np.ndarray] = None, sketch: Optional[np.ndarray] = None,
                  params: Optional[Mapping[str, Any]] = None, closeness: float = CLOSENESS,
+                 nnf: Optional[np.ndarray] = None, keep_nnf: bool = False,
                  progress: Optional[ProgressFn] = None,
-                 cancel: Optional[CancelToken] = None) -> None:
-    """Refine ``cur`` (level image with the upsampled fill in the hole) in place, tile by tile."""
+                 cancel: Optional[CancelToken] = None) -> Optional[np.ndarray]:
+    """Refine ``cur`` (level image with the upsampled fill in the hole) in place, tile by tile.
+
+    With a refiner that ``takes_nnf``: ``nnf`` is the coarser level's field (level-sized
+    at half this size, absolute source coordinates, -1 where none), upsampled into each
+    tile's window as the refiner's start; with ``keep_nnf`` the fields the tiles end with
+    are returned as one field of this level (else None).
+    """
     h, w = hole.shape
     tiles = plan_tiles(BBox.of_mask(hole), h, w, TILE, TILE_MARGIN)
+    use_nnf = takes_nnf(refiner)
+    field = np.full((h, w, 2), -1, np.int32) if use_nnf and keep_nnf else None
     pending = hole.copy()  # hole pixels not refined yet at this level
     for i, t in enumerate(tiles):
         check_cancel(cancel)
@@ -112,11 +144,19 @@ def refine_level(refiner, cur: np.ndarray, hole: np.ndarray, *,
             sub = _sub(progress, i / len(tiles), (i + 1) / len(tiles),
                        f"tile {i + 1}/{len(tiles)}") if len(tiles) > 1 else progress
             extra = {} if sketch is None else {"sketch": sketch[window.slices]}
+            if use_nnf:
+                extra["nnf"] = None if nnf is None else upsample_nnf(nnf, window)
+                extra["return_nnf"] = field is not None
             out = refiner.refine(crop, target, crop, params=params, closeness=closeness,
                                  avoid=block if block.any() else None, progress=sub,
                                  cancel=cancel, **extra)
+            if field is not None:
+                out, got = out
+                found = got[..., 0] >= 0
+                field[window.slices][found] = got[found] + (window.y0, window.x0)
             cur[window.slices][target] = out[target]
         pending[t.core.slices] = False
+    return field
 
 
 def fill_component(engine, image: np.ndarray, hole: np.ndarray,
@@ -157,6 +197,8 @@ def fill_component(engine, image: np.ndarray, hole: np.ndarray,
                             progress=sub, cancel=cancel)
     cur = img
     np.copyto(cur, filled, where=small[0][..., None])
+    nnf = None
+
     for k in range(1, len(levels)):
         check_cancel(cancel)
         lv, lhole = levels[k], small[k]
@@ -166,10 +208,10 @@ def fill_component(engine, image: np.ndarray, hole: np.ndarray,
         cur = image.copy() if lv.factor == 1 else resize_image(image, lv.height, lv.width)
         np.copyto(cur, up, where=lhole[..., None])
         del up
-        if refiner is not None:
-            refine_level(refiner, cur, lhole, avoid=at(lv, avoid), sketch=at(lv, sketch),
-                         params=refine_params, closeness=closeness, progress=sub,
-                         cancel=cancel)
+        if refiner is not None:  # each level starts from the previous level's NNF
+            nnf = refine_level(refiner, cur, lhole, avoid=at(lv, avoid), sketch=at(lv, sketch),
+                               params=refine_params, closeness=closeness, nnf=nnf,
+                               keep_nnf=k < len(levels) - 1, progress=sub, cancel=cancel)
     check_cancel(cancel)
     out = match_colour(image, hole, cur, exclude=avoid)
     if progress is not None:

@@ -166,6 +166,26 @@ def test_refine_draws_texture_from_known_pixels(engine):
         assert 0.8 < _texture(out, hole) / _texture(img, hole) < 1.25
 
 
+def test_refine_keeps_to_the_given_nnf(engine):
+    # three identical copies of a noise strip: the hole's texture exists twice in full
+    strip = np.random.default_rng(3).integers(0, 256, (96, 48, 3), dtype=np.uint8)
+    truth = np.concatenate([strip] * 3, axis=1)
+    hole = _box_hole(38, 12, 20, shape=(96, 144))
+    img = truth.copy()
+    img[hole] = 0
+    nnf = np.stack(np.mgrid[0:96, 0:144], -1).astype(np.int32)
+    nnf[..., 1] += 96  # start every patch on the third copy
+    out, field = engine.refine(img, hole, truth, nnf=nnf, return_nnf=True)
+    np.testing.assert_array_equal(out[~hole], img[~hole])
+    np.testing.assert_array_equal(out[hole], truth[hole])
+    np.testing.assert_array_equal(field[hole], nnf[hole])  # exact matches are kept
+    assert (field[0, 0] == -1).all() and field.shape == (96, 144, 2)  # nothing far away
+    _, cold = engine.refine(img, hole, truth, return_nnf=True)  # random start: other copy too
+    assert not np.array_equal(cold[hole], nnf[hole])
+    with pytest.raises(UserError, match="nnf"):
+        engine.refine(img, hole, truth, nnf=nnf[:10])
+
+
 def test_hole_at_border_and_param_range(engine):
     img = _tiles(6)
     hole = np.zeros((96, 96), bool)

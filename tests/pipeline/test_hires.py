@@ -158,6 +158,50 @@ def test_refine_level_touches_each_hole_pixel_once(monkeypatch):
     assert (cur[hole] == 1).all() and (cur[~hole] == 0).all()
 
 
+class NNFRefiner:
+    """Takes and returns a starting NNF: records the field it is given and answers with
+    the identity field (each hole pixel's source is itself) in window coordinates."""
+
+    def __init__(self):
+        self.given = []  # (hole, nnf or None, return_nnf)
+
+    def refine(self, image, hole, init, *, params=None, closeness=0.5, avoid=None,
+               progress=None, cancel=None, nnf=None, return_nnf=False):
+        self.given.append((hole.copy(), nnf, return_nnf))
+        field = np.full(hole.shape + (2,), -1, np.int32)
+        ys, xs = np.nonzero(hole)
+        field[ys, xs] = np.stack([ys, xs], 1)
+        return (init.copy(), field) if return_nnf else init.copy()
+
+
+def test_upsample_nnf_doubles_sources_into_the_window():
+    coarse = np.full((10, 12, 2), -1, np.int32)
+    coarse[3, 4] = (7, 1)
+    window = BBox(5, 4, 20, 18)  # x0, y0, x1, y1 at twice the size
+    up = hires.upsample_nnf(coarse, window)
+    assert up.shape == (14, 15, 2)
+    # fine pixels (6..7, 8..9) have coarse parent (3, 4): source 2 * (7, 1) + parity
+    for y in (6, 7):
+        for x in (8, 9):
+            assert tuple(up[y - 4, x - 5]) == (14 + y % 2 - 4, 2 + x % 2 - 5)
+    assert (up[..., 0] >= -1).all() and np.count_nonzero(up[..., 0] != -1) == 4
+
+
+def test_hires_passes_each_levels_nnf_up_the_pyramid():
+    truth = periodic_texture(256, 256)
+    hole = ellipse_hole(256, 256, 128, 128, 44, 32)
+    refiner = NNFRefiner()
+    hires.fill_component(TruthEngine(truth, native_size=64), truth, hole, refiner=refiner)
+    (h1, nnf1, ret1), (h2, nnf2, ret2) = refiner.given  # 128 and 256
+    assert nnf1 is None and ret1 and not ret2  # level 2 starts cold, the last keeps nothing
+    # the identity field at 128 px, doubled, is the identity field at 256 px
+    got = nnf2[h2]
+    assert np.count_nonzero(got[:, 0] >= 0) > 0.9 * got.shape[0]
+    ys, xs = np.nonzero(h2)
+    known = got[:, 0] >= 0
+    assert np.array_equal(got[known], np.stack([ys, xs], 1)[known])
+
+
 def test_refine_level_passes_avoid_and_sketch_windows():
     hole = ellipse_hole(400, 400, 200, 200, 30, 20)
     avoid = np.zeros_like(hole)
