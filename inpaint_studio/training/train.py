@@ -46,6 +46,7 @@ class TrainConfig:
     save_every: int = 200
     val_samples: int = 24
     amp: bool = True
+    adv_from: int = 0  # first step with the adversarial loss (0: from the start, as in the papers)
 
 
 # ---------------------------------------------------------------- networks
@@ -73,7 +74,7 @@ def build_discriminator(engine: str, sketch: bool) -> torch.nn.Module:
     return SNPatchGAN(5 if sketch else 4)
 
 
-def generator_losses(engine, G, D, image, hole, sketch):
+def generator_losses(engine, G, D, image, hole, sketch, adversarial=True):
     """(total generator loss, dict of parts, composite output)."""
     valid = 1 - hole
     parts = {}
@@ -89,13 +90,15 @@ def generator_losses(engine, G, D, image, hole, sketch):
             pyr = pyr + (level - target).abs().mean()
         parts["pyramid"] = 0.5 * pyr
         comp = out * hole + image * valid
-        parts["adv"] = 0.1 * hinge_g_loss(D(comp))
+        if adversarial:
+            parts["adv"] = 0.1 * hinge_g_loss(D(comp))
     else:
         coarse, refined = G(image, hole, sketch)
         parts["coarse"] = (coarse - image).abs().mean()
         parts["refined"] = (refined - image).abs().mean()
         comp = refined * hole + image * valid
-        parts["adv"] = hinge_g_loss(D(comp, _d_extra(hole, sketch)))
+        if adversarial:
+            parts["adv"] = hinge_g_loss(D(comp, _d_extra(hole, sketch)))
     return sum(parts.values()), parts, comp
 
 
@@ -255,16 +258,20 @@ def train(config: TrainConfig, log=print) -> dict:
     while step < config.steps:
         samples = [crops.sample(rng, with_sketch=config.sketch) for _ in range(config.batch)]
         image, hole, sketch = to_tensors(samples, device)
+        adversarial = step >= config.adv_from
         with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
-            g_loss, parts, comp = generator_losses(config.engine, g_model, d_model, image, hole, sketch)
+            g_loss, parts, comp = generator_losses(config.engine, g_model, d_model, image, hole, sketch,
+                                                   adversarial)
         opt_g.zero_grad(set_to_none=True)
         scaler.scale(g_loss).backward()
         scaler.step(opt_g)
-        with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
-            d_loss = discriminator_loss(config.engine, d_model, image, comp, hole, sketch)
-        opt_d.zero_grad(set_to_none=True)
-        scaler.scale(d_loss).backward()
-        scaler.step(opt_d)
+        d_loss = torch.zeros(())
+        if adversarial:
+            with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+                d_loss = discriminator_loss(config.engine, d_model, image, comp, hole, sketch)
+            opt_d.zero_grad(set_to_none=True)
+            scaler.scale(d_loss).backward()
+            scaler.step(opt_d)
         scaler.update()
         step += 1
         if rank:

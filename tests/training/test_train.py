@@ -72,3 +72,18 @@ def test_pennet_training_step_learns_and_validates(photo_dir, tmp_path):
     assert (out / "val.jsonl").exists() and (out / "preview_0000001.png").exists()
     with pytest.raises(UserError, match="sketch"):
         train(TrainConfig(engine="pennet", sketch=True, data=str(photo_dir), out=str(out), device="cpu"))
+
+
+def test_adversarial_loss_starts_at_adv_from(photo_dir, tmp_path):
+    out = tmp_path / "run"
+    config = TrainConfig(engine="pennet", data=str(photo_dir), out=str(out), size=64, steps=2, batch=1,
+                         device="cpu", preview_every=2, val_every=2, save_every=2, val_samples=1,
+                         adv_from=2)
+    train(config, log=lambda *a: None)
+    state = load_checkpoint(out / "last.pt")
+    assert state["opt_d"]["state"] == {}  # the discriminator never stepped before adv_from
+    d_before = {k: v.clone() for k, v in state["D"].items()}
+    config.steps, config.resume = 3, str(out / "last.pt")
+    train(config, log=lambda *a: None)
+    d_after = load_checkpoint(out / "last.pt")["D"]
+    assert any(not torch.equal(d_before[k], d_after[k]) for k in d_before)
