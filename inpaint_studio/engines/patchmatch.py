@@ -42,8 +42,10 @@ VOTE_STEP = 2  # vote with every other patch centre in each direction
 PAD_MODE = "reflect"  # the canvas border mirrors the photo (looks like real texture)
 CHUNK = 1 << 23  # floats per temporary buffer in batched gathers
 EDGE_SCALE = 3.0  # guide-channel strength at sketch_weight 1
-NEAR_JUMPS = (8, 4, 2, 1)  # refine from a given NNF: propagation distances
-NEAR_RADIUS = 8  # ... and the largest random-search radius
+NEAR_JUMPS = (4, 2, 1)  # refine from a given NNF: propagation distances
+NEAR_RADIUS = 4  # ... and the largest random-search radius
+NEAR_FINAL = ()  # ... then optionally one more short propagation
+BASIS_SAMPLES = 4096  # known patches sampled for the PCA basis
 
 
 def _odd_patch(size: Any) -> int:
@@ -105,13 +107,14 @@ class _Level:
         """conv2d weights (D, C, p, p): PCA axes of known patches (+ guide block means)."""
         p, c = self.p, self.c
         ok = torch.nonzero(self.valid.flatten()).flatten()
-        if ok.numel() > 4096:
-            ok = ok[torch.randperm(ok.numel(), generator=self.gen, device=ok.device)[:4096]]
+        if ok.numel() > BASIS_SAMPLES:  # a sample (with repeats: far cheaper than randperm)
+            ok = ok[torch.randint(ok.numel(), (BASIS_SAMPLES,), generator=self.gen, device=ok.device)]
         dy, dx = torch.meshgrid(torch.arange(p, device=ok.device) - self.r,
                                 torch.arange(p, device=ok.device) - self.r, indexing="ij")
         grid = (dy * self.wp + dx).flatten()
-        patches = self.pix[ok[:, None] + grid[None, :], :3]  # (n, p*p, 3)
-        x = patches.permute(0, 2, 1).reshape(len(ok), -1).cpu().double()  # small; MPS lacks float64
+        patches = self.pix.index_select(0, (ok[:, None] + grid[None, :]).flatten())
+        patches = patches.view(len(ok), p * p, c)[..., :3]  # (n, p*p, 3)
+        x = patches.permute(0, 2, 1).reshape(len(ok), -1).cpu()  # small: eigh on the CPU
         x = x - x.mean(0)
         cov = x.T @ x / max(1, len(ok) - 1)
         _, vecs = torch.linalg.eigh(cov)
@@ -135,6 +138,7 @@ class _Level:
             img = img.contiguous(memory_format=torch.channels_last)
             out = F.conv2d(img, self.weight, padding=self.r)[0]
             self.desc = out.permute(1, 2, 0).reshape(-1, out.shape[0])
+            self.ones = torch.ones(out.shape[0], device=out.device)
             return
         y0, y1, x0, x1 = self.box
         r = self.r
@@ -190,7 +194,7 @@ class _Level:
             b = min(n, a + step)
             ds = self.desc.index_select(0, s[:, a:b].reshape(-1)).view(k, b - a, -1)
             ds.sub_(dt[a:b])
-            torch.sum(ds.mul_(ds), 2, out=out[:, a:b])
+            out[:, a:b] = torch.matmul(ds.mul_(ds), self.ones)  # faster than sum(2)
         return out
 
     def _try(self, dt, cand, dist):
@@ -259,11 +263,12 @@ class _Level:
             qc = q[a:a + step]
             t = qc[None] - deltas  # (p*p, m): every patch centre covering each pixel
             w = self.w_map[t]
-            val = self.pix.index_select(0, (qc[None] + self.off_map[t]).flatten())
-            val = val.view(t.shape[0], t.shape[1], self.c)[..., :3]
             if best:  # copy from the best-matching patch: real texture, no blur
-                out[a:a + step] = val.gather(0, w.argmax(0)[None, :, None].expand(1, -1, 3))[0]
+                tb = t.gather(0, w.max(0).indices[None])[0]  # max(0) is far faster than argmax(0)
+                out[a:a + step] = self.pix.index_select(0, qc + self.off_map[tb])[:, :3]
             else:
+                val = self.pix.index_select(0, (qc[None] + self.off_map[t]).flatten())
+                val = val.view(t.shape[0], t.shape[1], self.c)[..., :3]
                 out[a:a + step] = (val * w[..., None]).sum(0) / w.sum(0)[:, None]
         self.pix[q, :3] = out
         if self.touches_border:
@@ -343,13 +348,17 @@ class PatchMatchEngine(Engine):
         params: Optional[Mapping[str, Any]] = None,
         *,
         avoid: Optional[np.ndarray] = None,
+        return_nnf: bool = False,
         progress: Optional[ProgressFn] = None,
         cancel: Optional[CancelToken] = None,
-    ) -> np.ndarray:
+    ):
+        """The engine contract; with ``return_nnf`` the result is ``(image, nnf)``, the
+        finest level's field in the form ``refine`` takes (a coarse-to-fine start)."""
         check_inputs(image, hole, sketch, avoid)
         check_cancel(cancel)
         if not hole.any():
-            return image.copy()
+            empty = np.full(hole.shape + (2,), -1, np.int32)
+            return (image.copy(), empty) if return_nnf else image.copy()
         p, patch, dev, gen, img, th, ta, guide = self._setup(image, hole, sketch, avoid, params)
         iters = max(1, int(p["iterations"]))
         gw = float(p["sketch_weight"])
@@ -403,9 +412,10 @@ class PatchMatchEngine(Engine):
                         progress(done / total, f"level {len(pyramid) - depth}/{len(pyramid)}, iteration {it + 1}")
                 prev = lvl
             out = (prev.image() * 255.0).round_().clamp_(0, 255).to(torch.uint8).cpu().numpy()
+            field = prev.sources() if return_nnf else None
         result = image.copy()
         result[hole] = out[hole]
-        return result
+        return (result, field) if return_nnf else result
 
     @staticmethod
     def _coarse_init(lvl: _Level):
@@ -477,8 +487,9 @@ class PatchMatchEngine(Engine):
                 dist = lvl.search(3, (16, 8, 4, 2, 1), lvl.radii())
             else:  # the field is close already: propagate and search nearby only
                 lvl.init_sources(nnf)
-                lvl.search(1, NEAR_JUMPS, lvl.radii(NEAR_RADIUS))
-                dist = lvl.search(1, (2, 1), [])  # short propagation: a more coherent field
+                dist = lvl.search(1, NEAR_JUMPS, lvl.radii(NEAR_RADIUS))
+                if NEAR_FINAL:
+                    dist = lvl.search(1, NEAR_FINAL, [])
             for it in range(iters):
                 check_cancel(cancel)
                 if it:

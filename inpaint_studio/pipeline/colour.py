@@ -4,8 +4,8 @@ The fill's colour just inside the hole border is compared with the known colour 
 outside it (both averaged along the border with a wide Gaussian, so texture and noise
 cancel out). The difference is spread smoothly over the hole as a membrane (harmonic)
 interpolation and added to the fill: a gradient-domain blend of the fill's own detail
-onto the surrounding colours. Everything is solved on a small copy of the crop, since the
-correction is smooth by construction. Only hole pixels change.
+onto the surrounding colours. Everything is solved on a block-averaged copy of the hole's
+neighbourhood, since the correction is smooth by construction. Only hole pixels change.
 """
 from __future__ import annotations
 
@@ -14,7 +14,10 @@ from typing import Optional
 import cv2
 import numpy as np
 
-WORK_SIZE = 256  # long side of the grid the correction is solved on
+from inpaint_studio.core.types import BBox
+from inpaint_studio.pipeline.resize import resize_part
+
+WORK_SIZE = 256  # blocks are the smallest integer size that fits the crop's long side in this
 
 
 def membrane(values: np.ndarray, fixed: np.ndarray, iterations: int = 40) -> np.ndarray:
@@ -51,37 +54,55 @@ def _norm_blur(values: np.ndarray, weight: np.ndarray, sigma: float) -> tuple[np
     return num / np.maximum(den, 1e-6)[..., None], den
 
 
+def _blocks(a: np.ndarray, f: int) -> np.ndarray:
+    """Mean over f x f blocks (the array's sides are multiples of f)."""
+    if f == 1:
+        return a.astype(np.float32)
+    h, w = a.shape[:2]
+    out = cv2.resize(a.astype(np.float32), (w // f, h // f), interpolation=cv2.INTER_AREA)
+    return out.reshape((h // f, w // f) + a.shape[2:])
+
+
 def match_colour(image: np.ndarray, hole: np.ndarray, filled: np.ndarray, *,
                  exclude: Optional[np.ndarray] = None, band: int = 2,
                  sigma: Optional[float] = None) -> np.ndarray:
     """Return ``filled`` (uint8 (H, W, 3)) with its low-frequency colour inside ``hole``
     pulled towards ``image``'s colour around the hole. ``exclude`` (bool) marks known
-    pixels not to trust (other holes, avoid areas). Inputs are not modified."""
+    pixels not to trust (other holes, avoid areas). Inputs are not modified.
+
+    The work grid has f x f blocks (f the smallest integer that fits the crop's long side
+    in ``WORK_SIZE``) and covers only the hole's box grown by the reach of the blur.
+    """
     out = filled.copy()
     if not hole.any():
         return out
     h, w = hole.shape
-    f = min(1.0, WORK_SIZE / max(h, w))
-    sw, sh = max(1, round(w * f)), max(1, round(h * f))
-    known = ~hole if exclude is None else ~hole & ~exclude
-    w_known = cv2.resize(known.astype(np.float32), (sw, sh), interpolation=cv2.INTER_AREA)
-    w_fill = cv2.resize(hole.astype(np.float32), (sw, sh), interpolation=cv2.INTER_AREA)
-    # Only whole (unmixed) small pixels count on each side.
+    f = max(1, -(-max(h, w) // WORK_SIZE))
+    hb = BBox.of_mask(hole)
+    if sigma is None:
+        sigma = max(2.0, 0.15 * max(hb.height, hb.width) / f)
+    reach = (band + 2 + int(np.ceil(3 * sigma))) * f
+    area = hb.grow(reach).clip(w, h)
+    x0, y0 = area.x0 // f * f, area.y0 // f * f  # blocks aligned to the crop's grid
+    rh, rw = -(-(area.y1 - y0) // f) * f, -(-(area.x1 - x0) // f) * f
+    pad = ((0, y0 + rh - area.y1), (0, x0 + rw - area.x1))
+    sl = (slice(y0, area.y1), slice(x0, area.x1))
+    known = ~hole[sl] if exclude is None else ~hole[sl] & ~exclude[sl]
+    # Padding counts as neither known nor hole; only whole (unmixed) blocks count on each side.
+    w_known = _blocks(np.pad(known, pad), f)
+    w_fill = _blocks(np.pad(hole[sl], pad), f)
     k_small = w_known > 0.999
     f_small = w_fill > 0.999
     if not k_small.any() or not f_small.any():
         return out
-    img_small = cv2.resize(image, (sw, sh), interpolation=cv2.INTER_AREA).astype(np.float32)
-    fill_small = cv2.resize(filled, (sw, sh), interpolation=cv2.INTER_AREA).astype(np.float32)
+    img_small = _blocks(np.pad(image[sl], pad + ((0, 0),), mode="edge"), f)
+    fill_small = _blocks(np.pad(filled[sl], pad + ((0, 0),), mode="edge"), f)
     near = np.ones((2 * band + 1, 2 * band + 1), np.uint8)
     hole_small = w_fill > 0
     outer = k_small & (cv2.dilate(hole_small.astype(np.uint8), near) > 0)
     inner = f_small & (cv2.dilate((w_fill < 1).astype(np.uint8), near) > 0)
     if not outer.any() or not inner.any():
         return out
-    if sigma is None:
-        ys, xs = np.nonzero(hole_small)
-        sigma = max(2.0, 0.15 * max(ys.max() - ys.min() + 1, xs.max() - xs.min() + 1))
     known_mean, _ = _norm_blur(img_small, outer.astype(np.float32), sigma)
     fill_mean, fill_den = _norm_blur(fill_small, inner.astype(np.float32), sigma)
     # Pin the difference on the outer ring, where a fill border is close enough to compare.
@@ -91,7 +112,9 @@ def match_colour(image: np.ndarray, hole: np.ndarray, filled: np.ndarray, *,
     diff = np.zeros_like(img_small)
     diff[pin] = known_mean[pin] - fill_mean[pin]
     correction = membrane(diff, pin)
-    correction = cv2.resize(correction, (w, h), interpolation=cv2.INTER_LINEAR)
-    fixed = cv2.add(filled, correction, dtype=cv2.CV_8U)  # rounds and saturates
-    np.copyto(out, fixed, where=hole[..., None])
+    # only the hole's box is resized back up and applied
+    box = BBox(hb.x0 - x0, hb.y0 - y0, hb.x1 - x0, hb.y1 - y0)
+    big = resize_part(correction, rh, rw, box, cv2.INTER_LINEAR)
+    fixed = cv2.add(filled[hb.slices], big, dtype=cv2.CV_8U)  # rounds and saturates
+    np.copyto(out[hb.slices], fixed, where=hole[hb.slices][..., None])
     return out

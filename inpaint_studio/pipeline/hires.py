@@ -12,7 +12,9 @@ The refiner is any object with ``refine(image, hole, init, *, params, closeness,
 progress, cancel[, sketch]) -> uint8`` (the PatchMatch engine); this module never imports
 engines. A refiner that also takes ``nnf=`` and ``return_nnf=`` (``takes_nnf``) gets each
 level's nearest-neighbour field from the level below (sources doubled), so only a short
-nearby search runs at the large levels.
+nearby search runs at the large levels. When the refiner is the coarse engine itself and
+its ``fill`` can return its field (``takes_nnf(engine, "fill")``), that field starts the
+first refined level too.
 Inputs are never modified; pixels outside the hole come back bit-identical.
 """
 from __future__ import annotations
@@ -27,11 +29,11 @@ import numpy as np
 from inpaint_studio.core.types import BBox, CancelToken, ProgressFn, check_cancel
 from inpaint_studio.pipeline import run as _run
 from inpaint_studio.pipeline.colour import match_colour
-from inpaint_studio.pipeline.resize import resize_image, resize_mask
+from inpaint_studio.pipeline.resize import resize_image, resize_mask, resize_part
 
 WORKING_SIZE = 512  # coarse long side for engines without a native size
 TILE = 1024  # refine in tiles when the hole box at a level is longer than this
-TILE_MARGIN = 128  # known context around each tile's core, in pixels of its level
+TILE_MARGIN = 64  # known context around each tile's core, in pixels of its level
 CLOSENESS = 0.5  # how strongly the refiner keeps to the upsampled fill (0..1)
 REFINE_ITERATIONS = 1  # EM iterations of the refiner per level
 COARSE_COST = 4.0  # progress weight of a coarse-fill pixel relative to a refined one
@@ -86,10 +88,14 @@ def _sub(progress: Optional[ProgressFn], lo: float, hi: float, label: str) -> Op
                                       f"{label}: {msg}" if msg else label)
 
 
-def takes_nnf(refiner) -> bool:
-    """Whether ``refiner.refine`` accepts a starting NNF (``nnf=``, ``return_nnf=``)."""
-    params = inspect.signature(refiner.refine).parameters
-    return "nnf" in params and "return_nnf" in params
+def takes_nnf(obj, method: str = "refine") -> bool:
+    """Whether ``obj.refine`` accepts a starting NNF and returns its own (``nnf=``,
+    ``return_nnf=``); for ``method="fill"``, whether ``obj.fill`` returns its NNF."""
+    fn = getattr(obj, method, None)
+    if fn is None:
+        return False
+    params = inspect.signature(fn).parameters
+    return "return_nnf" in params and (method == "fill" or "nnf" in params)
 
 
 def upsample_nnf(coarse: np.ndarray, window: BBox) -> np.ndarray:
@@ -193,20 +199,26 @@ def fill_component(engine, image: np.ndarray, hole: np.ndarray,
     first = levels[0]
     img = resize_image(image, first.height, first.width)
     sub = _sub(progress, edges[0], edges[1], f"coarse fill {first.width}x{first.height}")
-    filled = _run.fill_crop(engine, img, small[0], at(first, sketch), at(first, avoid), params,
-                            progress=sub, cancel=cancel)
+    nnf = None
+    if refiner is engine and engine.info.pad_multiple == 1 and takes_nnf(engine, "fill"):
+        # the refiner's own coarse fill: its field starts the first refined level
+        filled, nnf = engine.fill(img, small[0], at(first, sketch), params, avoid=at(first, avoid),
+                                  return_nnf=True, progress=sub, cancel=cancel)
+    else:
+        filled = _run.fill_crop(engine, img, small[0], at(first, sketch), at(first, avoid), params,
+                                progress=sub, cancel=cancel)
     cur = img
     np.copyto(cur, filled, where=small[0][..., None])
-    nnf = None
 
     for k in range(1, len(levels)):
         check_cancel(cancel)
         lv, lhole = levels[k], small[k]
         label = f"level {k + 1}/{len(levels)} {lv.width}x{lv.height}"
         sub = _sub(progress, edges[k], edges[k + 1], label)
-        up = cv2.resize(cur, (lv.width, lv.height), interpolation=cv2.INTER_CUBIC)
+        box = BBox.of_mask(lhole)
+        up = resize_part(cur, lv.height, lv.width, box, cv2.INTER_CUBIC)
         cur = image.copy() if lv.factor == 1 else resize_image(image, lv.height, lv.width)
-        np.copyto(cur, up, where=lhole[..., None])
+        np.copyto(cur[box.slices], up, where=lhole[box.slices][..., None])
         del up
         if refiner is not None:  # each level starts from the previous level's NNF
             nnf = refine_level(refiner, cur, lhole, avoid=at(lv, avoid), sketch=at(lv, sketch),

@@ -11,6 +11,8 @@ from typing import Optional
 import cv2
 import numpy as np
 
+from inpaint_studio.core.types import BBox
+
 
 def native_scale(height: int, width: int, native_size: Optional[int]) -> float:
     """Factor (<= 1) that makes the longer side fit ``native_size``; never upscales."""
@@ -50,3 +52,17 @@ def resize_mask(mask: np.ndarray, height: int, width: int) -> np.ndarray:
         small = cv2.resize(src, (width, height), interpolation=cv2.INTER_AREA) > 0
         return cv2.dilate(small.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     return cv2.resize(src, (width, height), interpolation=cv2.INTER_LINEAR) > 0
+
+
+def resize_part(image: np.ndarray, height: int, width: int, box: BBox,
+                interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
+    """``cv2.resize(image, (width, height))[box.slices]`` without resizing the rest:
+    the same pixel-centre mapping, computed for ``box`` only (borders replicated)."""
+    sy, sx = image.shape[0] / height, image.shape[1] / width
+    ys = ((np.arange(box.y0, box.y1, dtype=np.float32) + 0.5) * sy - 0.5)
+    xs = ((np.arange(box.x0, box.x1, dtype=np.float32) + 0.5) * sx - 0.5)
+    map_x = np.broadcast_to(xs[None, :], (box.height, box.width))
+    map_y = np.broadcast_to(ys[:, None], (box.height, box.width))
+    out = cv2.remap(image, np.ascontiguousarray(map_x), np.ascontiguousarray(map_y), interpolation,
+                    borderMode=cv2.BORDER_REPLICATE)
+    return out.reshape((box.height, box.width) + image.shape[2:])

@@ -136,13 +136,14 @@ def run_fill(image: np.ndarray, hole: np.ndarray, engine, *, sketch: Optional[np
         # exact: a band pixel's nearest hole pixel is in the same region, so in the crop
         weight = region.mask if not feather else np.where(
             region.mask, feather_alpha(hole[box.slices], feather), 0)
-        out[box.slices] = composite(out[box.slices], filled, weight)
+        part = BBox.of_mask(region.mask)  # crop coordinates: nothing outside it changes
+        x0, y0 = box.x0 + part.x0, box.y0 + part.y0
+        dest = BBox(x0, y0, x0 + part.width, y0 + part.height)
+        out[dest.slices] = composite(out[dest.slices], filled[part.slices], weight[part.slices])
         pending[box.slices] &= ~region.mask
-        diff = np.any(out[box.slices] != image[box.slices], axis=2)
-        found = BBox.of_mask(diff)
+        found = BBox.of_mask(np.any(out[dest.slices] != image[dest.slices], axis=2))
         if not found.empty:
-            changed = changed.union(BBox(found.x0 + box.x0, found.y0 + box.y0,
-                                         found.x1 + box.x0, found.y1 + box.y0))
+            changed = changed.union(BBox(found.x0 + x0, found.y0 + y0, found.x1 + x0, found.y1 + y0))
     check_cancel(cancel)
     if progress is not None:
         progress(1.0, "done")

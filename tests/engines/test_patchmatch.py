@@ -186,6 +186,21 @@ def test_refine_keeps_to_the_given_nnf(engine):
         engine.refine(img, hole, truth, nnf=nnf[:10])
 
 
+def test_fill_can_return_its_field(engine):
+    img = _tiles(5)
+    hole = _box_hole()
+    plain = engine.fill(img, hole)
+    out, field = engine.fill(img, hole, return_nnf=True)
+    np.testing.assert_array_equal(out, plain)  # same fill either way
+    assert field.shape == hole.shape + (2,)
+    src = field[hole]
+    assert (src >= 0).all()  # every hole pixel has a source ...
+    assert not hole[src[:, 0], src[:, 1]].any()  # ... among the known pixels
+    # the field copies the fill: each hole pixel's source has the colour it was given
+    same = (img[src[:, 0], src[:, 1]] == out[hole]).all(axis=1)
+    assert same.mean() > 0.5
+
+
 def test_hole_at_border_and_param_range(engine):
     img = _tiles(6)
     hole = np.zeros((96, 96), bool)

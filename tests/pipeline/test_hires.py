@@ -202,6 +202,37 @@ def test_hires_passes_each_levels_nnf_up_the_pyramid():
     assert np.array_equal(got[known], np.stack([ys, xs], 1)[known])
 
 
+class FieldEngine(TruthEngine):
+    """A coarse engine that, like PatchMatch, can hand back its NNF (the identity)."""
+
+    def fill(self, image, hole, sketch=None, params=None, *, avoid=None, return_nnf=False,
+             progress=None, cancel=None):
+        out = super().fill(image, hole, sketch, params, avoid=avoid)
+        if not return_nnf:
+            return out
+        ys, xs = np.mgrid[0:hole.shape[0], 0:hole.shape[1]]
+        field = np.where(hole[..., None], np.stack([ys, xs], -1), -1).astype(np.int32)
+        return out, field
+
+    def refine(self, image, hole, init, *, params=None, closeness=0.5, avoid=None,
+               progress=None, cancel=None, nnf=None, return_nnf=False):
+        return self.refiner.refine(image, hole, init, nnf=nnf, return_nnf=return_nnf)
+
+
+def test_the_coarse_fills_nnf_starts_the_first_refined_level():
+    truth = periodic_texture(256, 256)
+    hole = ellipse_hole(256, 256, 128, 128, 44, 32)
+    engine = FieldEngine(truth, native_size=64)
+    engine.refiner = NNFRefiner()
+    hires.fill_component(engine, truth, hole)
+    (h1, nnf1, _), _ = engine.refiner.given  # 128 px: from the 64 px fill's field, doubled
+    got = nnf1[h1]
+    known = got[:, 0] >= 0
+    assert known.mean() > 0.9
+    ys, xs = np.nonzero(h1)
+    assert np.array_equal(got[known], np.stack([ys, xs], 1)[known])
+
+
 def test_refine_level_passes_avoid_and_sketch_windows():
     hole = ellipse_hole(400, 400, 200, 200, 30, 20)
     avoid = np.zeros_like(hole)
@@ -336,6 +367,22 @@ def test_colour_drift_correction_removes_a_constant_offset():
     # a fill that is already right stays right
     same = match_colour(truth, hole, truth)
     assert np.abs(same[hole].astype(float) - truth[hole]).mean() < 1.5
+
+
+def test_colour_correction_on_a_large_crop_with_the_hole_at_its_edge():
+    rng = np.random.default_rng(4)
+    h, w = 700, 1100  # worked on in 5 x 5 blocks around the hole only
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    smooth = np.stack([60 + 0.1 * x, 90 + 0.15 * y, 140 - 0.05 * x], axis=2)
+    truth = np.clip(smooth + rng.normal(0, 6, smooth.shape), 0, 255).astype(np.uint8)
+    hole = np.zeros((h, w), bool)
+    hole[300:420, 1030:] = True  # touches the right edge
+    drifted = truth.copy()
+    drifted[hole] = np.clip(truth[hole].astype(int) + (-22, 18, 20), 0, 255)
+    out = match_colour(truth, hole, drifted)
+    err_after = np.abs(out[hole].astype(float) - truth[hole]).mean(axis=0)
+    assert err_after.max() < 4, err_after
+    assert np.array_equal(out[~hole], truth[~hole])
 
 
 # --- with the real PatchMatch engine ----------------------------------------------------

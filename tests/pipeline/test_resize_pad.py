@@ -1,6 +1,7 @@
 """Mask-safe resampling, padding to a multiple, exact unpadding."""
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -66,3 +67,19 @@ def test_pad_larger_than_the_crop():
     img = np.full((3, 2, 3), 7, np.uint8)
     p_img, p_hole, _, _ = pad_inputs(img, np.zeros((3, 2), bool), None, None, 16)
     assert p_img.shape == (16, 16, 3) and (p_img == 7).all()
+
+
+@pytest.mark.parametrize("size", [(200, 154), (401, 300), (563, 207)])
+@pytest.mark.parametrize("interp", [cv2.INTER_LINEAR, cv2.INTER_CUBIC])
+def test_resize_part_is_the_same_part_of_a_full_resize(size, interp):
+    from inpaint_studio.core.types import BBox
+    from inpaint_studio.pipeline.resize import resize_part
+
+    rng = np.random.default_rng(1)
+    img = rng.random((100, 77, 3)).astype(np.float32)
+    h, w = size
+    box = BBox(5, 7, w - 3, h - 11)
+    full = cv2.resize(img, (w, h), interpolation=interp)
+    part = resize_part(img, h, w, box, interp)
+    assert part.shape == (box.height, box.width, 3)
+    np.testing.assert_allclose(part, full[box.slices], atol=1e-4)
