@@ -243,6 +243,8 @@ def train(config: TrainConfig, log=print) -> dict:
         D.load_state_dict(state["D"])
         opt_g.load_state_dict(state["opt_g"])
         opt_d.load_state_dict(state["opt_d"])
+        for group in opt_g.param_groups + opt_d.param_groups:
+            group["lr"] = config.lr  # --lr holds on resume too (e.g. lower it for fine-tuning)
         step = int(state["step"])
     g_model, d_model = G, D
     if world > 1:

@@ -36,8 +36,11 @@ def test_gated_sketch_training_runs_saves_resumes_and_exports(photo_dir, tmp_pat
 
     config.steps = 3
     config.resume = str(out / "last.pt")
+    config.lr = 3e-5
     assert train(config, log=lambda *a: None)["steps"] == 3
-    after = load_checkpoint(out / "last.pt")["G"]
+    state = load_checkpoint(out / "last.pt")
+    assert state["opt_g"]["param_groups"][0]["lr"] == 3e-5  # --lr holds on resume
+    after = state["G"]
     assert any(not torch.equal(before[k], after[k]) for k in before)  # it kept learning
 
     exported = export_weights(out / "last.pt", tmp_path / "gated.pth")
