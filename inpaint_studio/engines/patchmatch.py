@@ -414,7 +414,7 @@ class PatchMatchEngine(Engine):
             out = (prev.image() * 255.0).round_().clamp_(0, 255).to(torch.uint8).cpu().numpy()
             field = prev.sources() if return_nnf else None
         result = image.copy()
-        result[hole] = out[hole]
+        np.copyto(result, out, where=hole[..., None])
         return (result, field) if return_nnf else result
 
     @staticmethod
@@ -474,7 +474,10 @@ class PatchMatchEngine(Engine):
         if not hole.any():
             empty = np.full(hole.shape + (2,), -1, np.int32)
             return (image.copy(), empty) if return_nnf else image.copy()
-        start = np.where(hole[..., None], init, image)
+        start = init
+        if init is not image:
+            start = image.copy()
+            np.copyto(start, init, where=hole[..., None])
         p, patch, dev, gen, img, th, ta, guide = self._setup(start, hole, sketch, avoid, params)
         iters = min(max(1, int(p["iterations"])), 3)
         with torch.no_grad():
@@ -502,5 +505,5 @@ class PatchMatchEngine(Engine):
             out = (lvl.image() * 255.0).round_().clamp_(0, 255).to(torch.uint8).cpu().numpy()
             field = lvl.sources() if return_nnf else None
         result = image.copy()
-        result[hole] = out[hole]
+        np.copyto(result, out, where=hole[..., None])
         return (result, field) if return_nnf else result

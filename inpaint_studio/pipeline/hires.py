@@ -102,14 +102,19 @@ def upsample_nnf(coarse: np.ndarray, window: BBox) -> np.ndarray:
     """A coarser level's field (source y, x per pixel, -1 where none) at twice the size,
     cut to ``window`` of this level, in the window's coordinates."""
     ch, cw = coarse.shape[:2]
-    ys = np.minimum(np.arange(window.y0, window.y1) // 2, ch - 1)
-    xs = np.minimum(np.arange(window.x0, window.x1) // 2, cw - 1)
-    src = coarse[ys[0]:ys[-1] + 1, xs[0]:xs[-1] + 1][ys - ys[0]][:, xs - xs[0]]
-    out = 2 * src
-    out[..., 0] += (np.arange(window.y0, window.y1) % 2 - window.y0)[:, None]
-    out[..., 1] += (np.arange(window.x0, window.x1) % 2 - window.x0)[None, :]
-    out[src[..., 0] < 0] = -1
-    return out
+    y0, x0 = min(window.y0 // 2, ch - 1), min(window.x0 // 2, cw - 1)
+    y1, x1 = (window.y1 + 1) // 2, (window.x1 + 1) // 2
+    block = coarse[y0:y1, x0:x1]  # past the coarse edge: its last row / column again
+    block = np.pad(block, ((0, y1 - y0 - block.shape[0]), (0, x1 - x0 - block.shape[1]), (0, 0)),
+                   mode="edge")
+    sy, sx = window.y0 - 2 * y0, window.x0 - 2 * x0
+    src = block.repeat(2, 0).repeat(2, 1)[sy:sy + window.height, sx:sx + window.width]
+    none = src[..., 0] < 0
+    src = 2 * src
+    src[..., 0] += (np.arange(window.y0, window.y1) % 2 - window.y0)[:, None]
+    src[..., 1] += (np.arange(window.x0, window.x1) % 2 - window.x0)[None, :]
+    src[none] = -1
+    return src
 
 
 def refine_level(refiner, cur: np.ndarray, hole: np.ndarray, *,
@@ -160,7 +165,7 @@ def refine_level(refiner, cur: np.ndarray, hole: np.ndarray, *,
                 out, got = out
                 found = got[..., 0] >= 0
                 field[window.slices][found] = got[found] + (window.y0, window.x0)
-            cur[window.slices][target] = out[target]
+            np.copyto(cur[window.slices], out, where=target[..., None])
         pending[t.core.slices] = False
     return field
 
