@@ -167,6 +167,19 @@ def evaluate(engine, G, samples, device) -> dict:
     return {"hole_l1": l1 / max(n, 1), "hole_psnr": 10 * math.log10(255 ** 2 / max(mse, 1e-8))}
 
 
+def telea_baseline(samples) -> dict:
+    """The same figures for OpenCV's Telea fill of the same samples: the bar to beat."""
+    l1 = sq = n = 0.0
+    for image, hole, _ in samples:
+        out = cv2.inpaint(image, hole.astype(np.uint8) * 255, 3, cv2.INPAINT_TELEA)
+        diff = out[hole].astype(np.float64) - image[hole]
+        l1 += float(np.abs(diff).sum())
+        sq += float((diff ** 2).sum())
+        n += diff.size
+    mse = sq / max(n, 1)
+    return {"telea_l1": l1 / max(n, 1), "telea_psnr": 10 * math.log10(255 ** 2 / max(mse, 1e-8))}
+
+
 def save_preview(path: Path, image, hole, comp) -> None:
     def rgb(t):
         return ((t[0].clamp(-1, 1) + 1) * 127.5).byte().permute(1, 2, 0).cpu().numpy()
@@ -230,6 +243,7 @@ def train(config: TrainConfig, log=print) -> dict:
     train_paths, val_paths = load_split(Path(config.data))
     crops = PhotoCrops([read_rgb(p) for p in train_paths], config.size)
     val = validation_set(val_paths, config.size, config.val_samples, config.sketch)
+    reference = telea_baseline(val)
 
     torch.manual_seed(config.seed)
     G = build_generator(config.engine, config.sketch).to(device)
@@ -285,11 +299,12 @@ def train(config: TrainConfig, log=print) -> dict:
         if step % config.preview_every == 0 or step == config.steps:
             save_preview(out / f"preview_{step:07d}.png", image, hole, comp.detach())
         if step % config.val_every == 0 or step == config.steps:
-            figures = {"step": step, **evaluate(config.engine, G, val, device)}
+            figures = {"step": step, **evaluate(config.engine, G, val, device), **reference}
             history.append(figures)
             with open(out / "val.jsonl", "a") as fh:
                 fh.write(json.dumps(figures) + "\n")
-            log(f"\nvalidation at step {step}: hole L1 {figures['hole_l1']:.2f}, PSNR {figures['hole_psnr']:.2f} dB")
+            log(f"\nvalidation at step {step}: hole L1 {figures['hole_l1']:.2f}, PSNR {figures['hole_psnr']:.2f} dB "
+                f"(Telea on the same samples: {reference['telea_l1']:.2f}, {reference['telea_psnr']:.2f} dB)")
         if step % config.save_every == 0 or step == config.steps:
             save_checkpoint(out / "last.pt", {
                 "G": G.state_dict(), "D": D.state_dict(), "opt_g": opt_g.state_dict(),

@@ -30,6 +30,7 @@ def test_gated_sketch_training_runs_saves_resumes_and_exports(photo_dir, tmp_pat
     assert (out / "preview_0000002.png").exists()
     figures = [json.loads(line) for line in (out / "val.jsonl").read_text().splitlines()]
     assert figures[-1]["step"] == 2 and figures[-1]["hole_psnr"] > 0
+    assert figures[-1]["telea_l1"] > 0 and figures[-1]["telea_psnr"] > 0  # the bar to beat
     state = load_checkpoint(out / "last.pt")
     assert state["step"] == 2
     before = {k: v.clone() for k, v in state["G"].items()}
