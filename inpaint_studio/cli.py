@@ -138,8 +138,9 @@ def add_fill(sub) -> None:
     p.add_argument("--engine", default=DEFAULT_ENGINE, help=f"engine name (default {DEFAULT_ENGINE})")
     p.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
     p.add_argument("--seed", type=int, help="random seed (engines with a seed parameter)")
-    p.add_argument("--feather", type=int, default=0, metavar="N",
-                   help="blend the fill over N pixels around the hole (default 0)")
+    p.add_argument("--feather", default="auto", metavar="N",
+                   help="blend the fill over N pixels around the hole (default auto: "
+                        "scaled to the photo, 10 px at 4000 px, none below 200 px)")
     p.add_argument("--hires", default="auto", choices=("auto", "on", "off"),
                    help="coarse-to-fine for large photos (default auto: above 2 MP)")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
@@ -310,8 +311,10 @@ def cmd_fill(args) -> int:
         if "seed" not in info.defaults():
             raise UserError(f"engine '{info.name}' has no seed (it is deterministic)")
         params["seed"] = args.seed
-    if args.feather < 0:
-        raise UserError("--feather must be 0 or more")
+    if args.feather != "auto":
+        if not args.feather.isdigit():
+            raise UserError(f"--feather must be a number of pixels (0 or more) or auto, got '{args.feather}'")
+        args.feather = int(args.feather)
     if args.quality is not None and not 1 <= args.quality <= 100:
         raise UserError("--quality must be between 1 and 100")
     jobs = plan_jobs(args)

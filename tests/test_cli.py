@@ -300,3 +300,10 @@ def test_subprocess_error_exit_code(tmp_path):
                           timeout=60)
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("inpaint-studio: error: image not found")
+
+
+def test_feather_must_be_a_number_or_auto(files, tmp_path):
+    photo, mask = files[0], files[2]
+    out = tmp_path / "out.png"
+    assert fill(photo, "--mask", mask, "-o", out, "--feather", "wide") == 2
+    assert not out.exists()

@@ -15,7 +15,7 @@ import numpy as np
 from inpaint_studio.core.errors import UserError
 from inpaint_studio.core.imageio import to_rgb8
 from inpaint_studio.core.types import BBox, CancelToken, ProgressFn, check_cancel
-from inpaint_studio.pipeline.blend import composite, feather_alpha, feather_band
+from inpaint_studio.pipeline.blend import auto_feather, composite, feather_alpha, feather_band
 from inpaint_studio.pipeline.padding import pad_inputs, unpad
 from inpaint_studio.pipeline.regions import find_regions
 from inpaint_studio.pipeline.resize import native_scale, resize_image, resize_mask, scaled_size
@@ -81,6 +81,14 @@ def _use_hires(mode: str, height: int, width: int) -> bool:
     return mode == "on" or (mode == "auto" and height * width > HIRES_AUTO_PIXELS)
 
 
+def _feather(feather: int | str, height: int, width: int) -> int:
+    if feather == "auto":
+        return auto_feather(height, width)
+    if isinstance(feather, str) and not feather.isdigit():
+        raise UserError(f"feather must be a number of pixels or 'auto', got '{feather}'")
+    return max(0, int(feather))
+
+
 def _fill_one(engine, use_hires: bool, refiner, *args, **kwargs) -> np.ndarray:
     if use_hires:
         from inpaint_studio.pipeline import hires  # imports this module: import here
@@ -91,11 +99,13 @@ def _fill_one(engine, use_hires: bool, refiner, *args, **kwargs) -> np.ndarray:
 
 def run_fill(image: np.ndarray, hole: np.ndarray, engine, *, sketch: Optional[np.ndarray] = None,
              avoid: Optional[np.ndarray] = None, params: Optional[Mapping[str, Any]] = None,
-             margin: Optional[int] = None, feather: int = 0, hires: str = "off",
+             margin: Optional[int] = None, feather: int | str = 0, hires: str = "off",
              refiner=None, progress: Optional[ProgressFn] = None,
              cancel: Optional[CancelToken] = None) -> FillResult:
     """Fill ``hole`` in ``image`` with ``engine``; see the module docstring.
 
+    ``feather``: pixels of blend band around the hole (re-filled, then blended in), or
+    "auto" (``blend.auto_feather``: scaled to the photo, 10 px at 4000 px).
     ``refiner``: an engine with ``refine()`` (PatchMatch) that coarse-to-fine mode uses to
     restore full-resolution texture level by level; None uses ``engine`` if it can refine
     (``engines.registry.refiner_for`` picks one).
@@ -107,7 +117,7 @@ def run_fill(image: np.ndarray, hole: np.ndarray, engine, *, sketch: Optional[np
     sketch = _layer("sketch", sketch, shape)
     avoid = _layer("avoid mask", avoid, shape)
     use_hires = _use_hires(hires, *shape)
-    feather = max(0, int(feather))
+    feather = _feather(feather, *shape)
     out = image.copy()
     if not hole.any():
         return FillResult(out, BBox(0, 0, 0, 0))

@@ -590,7 +590,7 @@ class MainWindow(QMainWindow):
         # the worker copies the photo (without the GIL); masks are copied here
         job = FillJob.snapshot(name, doc.image, doc.mask, doc.sketch if info.uses_sketch else None,
                                device=self.engine_panel.device, params=self.engine_panel.params(),
-                               hires=self.engine_panel.hires, copy_image=False)
+                               hires=self.engine_panel.hires, feather="auto", copy_image=False)
         self._job, self._job_version = job, self._image_version
         self.engine_panel.set_busy(True)
         self.fill_progress.setValue(0)

@@ -57,6 +57,7 @@ class FillJob:
     device: str = "auto"
     params: Mapping[str, Any] = field(default_factory=dict)
     hires: str = "off"
+    feather: int | str = 0  # blend band in pixels, or "auto" (see pipeline.blend.auto_feather)
     job_id: int = field(default_factory=next_job_id)
     image_copied: threading.Event = field(default_factory=_done_event, compare=False, repr=False)
 
@@ -64,7 +65,7 @@ class FillJob:
     def snapshot(cls, engine: str, image: np.ndarray, hole: np.ndarray,
                  sketch: Optional[np.ndarray] = None, *, device: str = "auto",
                  params: Optional[Mapping[str, Any]] = None, hires: str = "off",
-                 copy_image: bool = True) -> "FillJob":
+                 feather: int | str = 0, copy_image: bool = True) -> "FillJob":
         """Copy the arrays (read-only) so later edits cannot reach the running job.
 
         With ``copy_image=False`` the (large) image is copied by the worker thread instead,
@@ -79,7 +80,8 @@ class FillJob:
             copied.set()
         return cls(engine=engine, image=image, hole=frozen_copy(hole),
                    sketch=frozen_copy(sketch), device=device,
-                   params=MappingProxyType(dict(params or {})), hires=hires, image_copied=copied)
+                   params=MappingProxyType(dict(params or {})), hires=hires, feather=feather,
+                   image_copied=copied)
 
     def wait_image_copied(self, timeout: float = 10.0) -> bool:
         return self.image_copied.wait(timeout)
@@ -187,7 +189,8 @@ class _Worker(QObject):
 
                 refiner = registry.refiner_for(engine, job.device)
             result = run_fill(job.image, job.hole, engine, sketch=job.sketch,
-                              params=dict(job.params), hires=job.hires, refiner=refiner,
+                              params=dict(job.params), hires=job.hires, feather=job.feather,
+                              refiner=refiner,
                               progress=report, cancel=token)
             token.check()
         except Cancelled:

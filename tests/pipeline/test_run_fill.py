@@ -56,6 +56,21 @@ def test_feather_band_changes_and_nothing_beyond():
     assert out[35, 41, 1] > out[35, 43, 1] > 0  # ramps down
 
 
+def test_auto_feather_scales_with_the_photo():
+    from inpaint_studio.pipeline.blend import auto_feather
+
+    assert auto_feather(150, 120) == 0 and auto_feather(3000, 4000) == 10
+    image = np.zeros((400, 1200, 3), np.uint8)  # auto: 3 px
+    hole = np.zeros((400, 1200), bool)
+    hole[180:220, 580:620] = True
+    out = run_fill(image, hole, ConstEngine(), feather="auto").image
+    changed = np.any(out != 0, axis=2)
+    assert changed[hole].all() and changed[200, 621] and changed[200, 622]
+    assert not changed[200, 624:].any() and not changed[:176].any()
+    with pytest.raises(UserError, match="feather"):
+        run_fill(image, hole, ConstEngine(), feather="wide")
+
+
 def test_each_component_gets_its_own_crop_and_local_fill():
     image = np.zeros((200, 300, 3), np.uint8)
     image[:, 150:] = (200, 100, 50)  # right half another colour
