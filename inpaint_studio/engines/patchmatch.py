@@ -44,7 +44,6 @@ CHUNK = 1 << 23  # floats per temporary buffer in batched gathers
 EDGE_SCALE = 3.0  # guide-channel strength at sketch_weight 1
 NEAR_JUMPS = (4, 2, 1)  # refine from a given NNF: propagation distances
 NEAR_RADIUS = 4  # ... and the largest random-search radius
-NEAR_FINAL = ()  # ... then optionally one more short propagation
 BASIS_SAMPLES = 4096  # known patches sampled for the PCA basis
 
 
@@ -491,8 +490,6 @@ class PatchMatchEngine(Engine):
             else:  # the field is close already: propagate and search nearby only
                 lvl.init_sources(nnf)
                 dist = lvl.search(1, NEAR_JUMPS, lvl.radii(NEAR_RADIUS))
-                if NEAR_FINAL:
-                    dist = lvl.search(1, NEAR_FINAL, [])
             for it in range(iters):
                 check_cancel(cancel)
                 if it:
