@@ -388,7 +388,8 @@ def add_train(sub) -> None:
     p.add_argument("--adv-from", type=int, default=0, metavar="STEP",
                    help="start the adversarial loss at this step (default 0, as in the papers)")
     p.add_argument("--device", default="auto")
-    p.add_argument("--resume", default="", help="checkpoint to continue from (e.g. OUT/last.pt)")
+    p.add_argument("--resume", default="", help="checkpoint to continue from (e.g. OUT/last.pt), or "
+                   "exported weights to fine-tune (the discriminator and optimiser start afresh)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--every", type=int, default=200, help="steps between previews, validation and checkpoints")
     p.add_argument("--export", metavar="FILE", help="when done, write the fp16 generator weights here")

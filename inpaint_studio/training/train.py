@@ -205,6 +205,31 @@ def load_checkpoint(path: Path) -> dict:
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
+def resume_from(path: Path, config: TrainConfig, G, D, opt_g, opt_d) -> int:
+    """Load a training checkpoint (everything) or an exported weights file (the generator
+    only: fine-tuning shipped weights, or a small file to carry to another machine; the
+    discriminator and optimisers start afresh). Returns the step to continue from."""
+    state = load_checkpoint(path)
+    if state.get("format") == "inpaint-studio-weights":
+        sketch = state.get("layout") == "gated-sketch"
+        if state.get("engine") != config.engine or sketch != (config.engine == "gated" and config.sketch):
+            raise UserError(f"{path.name} holds {state.get('engine')} weights ({state.get('layout')}), "
+                            f"not what --engine {config.engine}{' --sketch' if config.sketch else ''} trains")
+        try:
+            G.load_state_dict({k: v.float() if v.is_floating_point() else v
+                               for k, v in state["state_dict"].items()})
+        except RuntimeError as error:
+            raise UserError(f"{path.name} does not fit the network: {str(error).splitlines()[0]}") from None
+        return int(state.get("steps", 0))
+    G.load_state_dict(state["G"])
+    D.load_state_dict(state["D"])
+    opt_g.load_state_dict(state["opt_g"])
+    opt_d.load_state_dict(state["opt_d"])
+    for group in opt_g.param_groups + opt_d.param_groups:
+        group["lr"] = config.lr  # --lr holds on resume too (e.g. lower it for fine-tuning)
+    return int(state["step"])
+
+
 def export_weights(checkpoint: Path, out: Path) -> Path:
     """Write the generator of a training checkpoint as our fp16 weights file."""
     state = load_checkpoint(checkpoint)
@@ -252,14 +277,7 @@ def train(config: TrainConfig, log=print) -> dict:
     opt_d = torch.optim.Adam(D.parameters(), config.lr, betas=(0.5, 0.999))
     step = 0
     if config.resume:
-        state = load_checkpoint(Path(config.resume))
-        G.load_state_dict(state["G"])
-        D.load_state_dict(state["D"])
-        opt_g.load_state_dict(state["opt_g"])
-        opt_d.load_state_dict(state["opt_d"])
-        for group in opt_g.param_groups + opt_d.param_groups:
-            group["lr"] = config.lr  # --lr holds on resume too (e.g. lower it for fine-tuning)
-        step = int(state["step"])
+        step = resume_from(Path(config.resume), config, G, D, opt_g, opt_d)
     g_model, d_model = G, D
     if world > 1:
         ids = [device.index] if device.type == "cuda" else None

@@ -91,3 +91,28 @@ def test_adversarial_loss_starts_at_adv_from(photo_dir, tmp_path):
     train(config, log=lambda *a: None)
     d_after = load_checkpoint(out / "last.pt")["D"]
     assert any(not torch.equal(d_before[k], d_after[k]) for k in d_before)
+
+
+def test_exported_weights_resume_the_generator_for_fine_tuning(photo_dir, tmp_path):
+    from inpaint_studio.training.train import build_discriminator, build_generator, resume_from
+
+    config = TrainConfig(engine="pennet", data=str(photo_dir), out=str(tmp_path / "a"), size=64, steps=2,
+                         batch=1, device="cpu", preview_every=2, val_every=2, save_every=2, val_samples=1)
+    train(config, log=lambda *a: None)
+    exported = export_weights(tmp_path / "a" / "last.pt", tmp_path / "pennet.pth")
+    saved = load_checkpoint(tmp_path / "a" / "last.pt")["G"]
+    G, D = build_generator("pennet", False), build_discriminator("pennet", False)
+    opts = [torch.optim.Adam(m.parameters()) for m in (G, D)]
+    assert resume_from(exported, config, G, D, *opts) == 2  # continues the step count
+    for k, v in G.state_dict().items():
+        if v.is_floating_point():
+            torch.testing.assert_close(v, saved[k], atol=2e-3, rtol=2e-3)  # fp16 round trip
+    # a fine-tuning run from the small file trains on from there
+    config2 = TrainConfig(engine="pennet", data=str(photo_dir), out=str(tmp_path / "b"), size=64, steps=3,
+                          batch=1, device="cpu", preview_every=3, val_every=3, save_every=3, val_samples=1,
+                          resume=str(exported))
+    assert train(config2, log=lambda *a: None)["steps"] == 3
+    wrong = TrainConfig(engine="gated", sketch=True, data=str(photo_dir), out=str(tmp_path / "c"))
+    G2, D2 = build_generator("gated", True), build_discriminator("gated", True)
+    with pytest.raises(UserError, match="pennet weights"):
+        resume_from(exported, wrong, G2, D2, *[torch.optim.Adam(m.parameters()) for m in (G2, D2)])
