@@ -13,7 +13,7 @@ progress, cancel[, sketch]) -> uint8`` (the PatchMatch engine); this module neve
 engines. A refiner that also takes ``nnf=`` and ``return_nnf=`` (``takes_nnf``) gets each
 level's nearest-neighbour field from the level below (sources doubled), so only a short
 nearby search runs at the large levels. When the refiner is the coarse engine itself and
-its ``fill`` can return its field (``takes_nnf(engine, "fill")``), that field starts the
+its ``fill`` can return its field (``return_nnf=``), that field starts the
 first refined level too.
 Inputs are never modified; pixels outside the hole come back bit-identical.
 """
@@ -88,14 +88,13 @@ def _sub(progress: Optional[ProgressFn], lo: float, hi: float, label: str) -> Op
                                       f"{label}: {msg}" if msg else label)
 
 
-def takes_nnf(obj, method: str = "refine") -> bool:
-    """Whether ``obj.refine`` accepts a starting NNF and returns its own (``nnf=``,
-    ``return_nnf=``); for ``method="fill"``, whether ``obj.fill`` returns its NNF."""
-    fn = getattr(obj, method, None)
-    if fn is None:
-        return False
-    params = inspect.signature(fn).parameters
-    return "return_nnf" in params and (method == "fill" or "nnf" in params)
+def _accepts(fn, *names: str) -> bool:
+    return fn is not None and set(names) <= set(inspect.signature(fn).parameters)
+
+
+def takes_nnf(refiner) -> bool:
+    """Whether ``refiner.refine`` accepts a starting NNF (``nnf=``, ``return_nnf=``)."""
+    return _accepts(refiner.refine, "nnf", "return_nnf")
 
 
 def upsample_nnf(coarse: np.ndarray, window: BBox) -> np.ndarray:
@@ -205,7 +204,7 @@ def fill_component(engine, image: np.ndarray, hole: np.ndarray,
     img = resize_image(image, first.height, first.width)
     sub = _sub(progress, edges[0], edges[1], f"coarse fill {first.width}x{first.height}")
     nnf = None
-    if refiner is engine and engine.info.pad_multiple == 1 and takes_nnf(engine, "fill"):
+    if refiner is engine and engine.info.pad_multiple == 1 and _accepts(engine.fill, "return_nnf"):
         # the refiner's own coarse fill: its field starts the first refined level
         filled, nnf = engine.fill(img, small[0], at(first, sketch), params, avoid=at(first, avoid),
                                   return_nnf=True, progress=sub, cancel=cancel)

@@ -163,8 +163,13 @@ def evaluate(engine, G, samples, device) -> dict:
         sq += float((diff ** 2).sum())
         n += float(area)
     G.train()
+    return _figures("hole", l1, sq, n)
+
+
+def _figures(name: str, l1: float, sq: float, n: float) -> dict:
+    """Mean absolute error and PSNR (0..255 scale) from sums over ``n`` values."""
     mse = sq / max(n, 1)
-    return {"hole_l1": l1 / max(n, 1), "hole_psnr": 10 * math.log10(255 ** 2 / max(mse, 1e-8))}
+    return {f"{name}_l1": l1 / max(n, 1), f"{name}_psnr": 10 * math.log10(255 ** 2 / max(mse, 1e-8))}
 
 
 def telea_baseline(samples) -> dict:
@@ -176,8 +181,7 @@ def telea_baseline(samples) -> dict:
         l1 += float(np.abs(diff).sum())
         sq += float((diff ** 2).sum())
         n += diff.size
-    mse = sq / max(n, 1)
-    return {"telea_l1": l1 / max(n, 1), "telea_psnr": 10 * math.log10(255 ** 2 / max(mse, 1e-8))}
+    return _figures("telea", l1, sq, n)
 
 
 def save_preview(path: Path, image, hole, comp) -> None:
