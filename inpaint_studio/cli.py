@@ -387,6 +387,9 @@ def add_train(sub) -> None:
     p.add_argument("--lr", type=float, default=1e-4)
     p.add_argument("--adv-from", type=int, default=0, metavar="STEP",
                    help="start the adversarial loss at this step (default 0, as in the papers)")
+    p.add_argument("--minutes", type=float, default=0, help="stop with a checkpoint after this many minutes")
+    p.add_argument("--workers", type=int, default=0,
+                   help="processes making training samples (default 0: the training process itself)")
     p.add_argument("--device", default="auto")
     p.add_argument("--resume", default="", help="checkpoint to continue from (e.g. OUT/last.pt), or "
                    "exported weights to fine-tune (the discriminator and optimiser start afresh)")
@@ -402,6 +405,7 @@ def cmd_train(args) -> int:
     config = TrainConfig(engine=args.engine, sketch=args.sketch, data=args.data, out=args.out,
                          size=args.size, steps=args.steps, batch=args.batch, lr=args.lr,
                          device=args.device, resume=args.resume, seed=args.seed, adv_from=args.adv_from,
+                         minutes=args.minutes, workers=args.workers,
                          preview_every=args.every, val_every=args.every, save_every=args.every)
     result = train(config)
     print(f"\ntrained to step {result['steps']}; checkpoint {result['checkpoint']}")

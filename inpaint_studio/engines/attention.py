@@ -51,12 +51,6 @@ def unfold_patches(x: torch.Tensor, ksize: int) -> torch.Tensor:
     return F.unfold(x[None], ksize, padding=ksize // 2)[0].t()
 
 
-def raw_patches(raw: torch.Tensor, rate: int) -> torch.Tensor:
-    """(C, r*H, r*W) -> (H*W, C*2r*2r): patches of size 2r, stride r, zero padding r // 2."""
-    pad = rate // 2
-    return F.unfold(F.pad(raw[None], (pad, pad, pad, pad)), 2 * rate, stride=rate)[0].t()
-
-
 def patch_scores(pq: torch.Tensor, pk_normed: torch.Tensor, q_idx: torch.Tensor,
                  k_idx: torch.Tensor) -> torch.Tensor:
     """Raw scores for index pairs: rows of ``pq`` (unfolded query patches) at q_idx times
@@ -77,21 +71,22 @@ def normalise(pk: torch.Tensor) -> torch.Tensor:
 def attend_reference(f: torch.Tensor, b: torch.Tensor, raw: torch.Tensor, valid: torch.Tensor, *,
                      ksize: int = 3, rate: int = 2, scale: float = 10.0,
                      clamp: Optional[float] = None) -> torch.Tensor:
-    """Straightforward all-pairs attention (the papers' computation), for tests/benchmarks.
+    """Straightforward all-pairs attention (the papers' computation) as batched matrix
+    products: the training path, and the yardstick for ``attend`` in tests.
     f, b: (B, C, H, W); raw: (B, C1, rH, rW); valid: (B, H*W) bool. Returns (B, C1, rH, rW)."""
-    out = []
     h, w = b.shape[2:]
-    for i in range(b.shape[0]):
-        keys = normalise(unfold_patches(b[i], ksize))  # (L, C*k*k)
-        filters = keys.view(h * w, b.shape[1], ksize, ksize)
-        score = F.conv2d(f[i:i + 1], filters, padding=ksize // 2)  # (1, L, H, W)
-        mm = valid[i].to(score.dtype).view(1, -1, 1, 1)
-        weight = F.softmax(score * mm * scale, dim=1) * mm
-        if clamp is not None:
-            weight = weight.clamp(min=clamp)
-        rp = raw_patches(raw[i], rate).view(h * w, raw.shape[1], 2 * rate, 2 * rate)
-        out.append(F.conv_transpose2d(weight, rp, stride=rate, padding=rate // 2) / 4.0)
-    return torch.cat(out)
+    queries = F.unfold(f, ksize, padding=ksize // 2).transpose(1, 2)  # (B, L, C*k*k)
+    keys = F.unfold(b, ksize, padding=ksize // 2).transpose(1, 2)
+    keys = keys / keys.float().norm(dim=2, keepdim=True).clamp(min=EPS).to(keys.dtype)
+    score = torch.bmm(queries, keys.transpose(1, 2))  # (B, L queries, L keys)
+    mm = valid.to(score.dtype)[:, None, :]
+    weight = F.softmax(score * mm * scale, dim=2) * mm
+    if clamp is not None:
+        weight = weight.clamp(min=clamp)
+    pad = rate // 2
+    patches = F.unfold(F.pad(raw, (pad, pad, pad, pad)), 2 * rate, stride=rate).transpose(1, 2)
+    cols = torch.bmm(weight.to(patches.dtype), patches)  # (B, L queries, C1*2r*2r)
+    return F.fold(cols.transpose(1, 2), (rate * h, rate * w), 2 * rate, stride=rate, padding=pad) / 4.0
 
 
 def key_norms(b: torch.Tensor, ksize: int) -> torch.Tensor:

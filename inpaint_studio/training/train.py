@@ -47,6 +47,8 @@ class TrainConfig:
     val_samples: int = 24
     amp: bool = True
     adv_from: int = 0  # first step with the adversarial loss (0: from the start, as in the papers)
+    minutes: float = 0.0  # stop (with a checkpoint) after this long; 0: no time limit
+    workers: int = 0  # processes making samples; 0: in the training process
 
 
 # ---------------------------------------------------------------- networks
@@ -58,7 +60,9 @@ def build_generator(engine: str, sketch: bool) -> torch.nn.Module:
             raise UserError("--sketch is only available for the gated engine")
         from inpaint_studio.engines.pennet.network import PenNetGenerator
 
-        return PenNetGenerator()
+        net = PenNetGenerator()
+        net.attention = "reference"  # the tiled inference path syncs per tile: slow on GPUs
+        return net
     if engine == "gated":
         from inpaint_studio.engines.gated.network import DeepFillV2
 
@@ -116,13 +120,49 @@ def discriminator_loss(engine, D, image, comp, hole, sketch):
 # ---------------------------------------------------------------- data
 
 
+def stack(samples):
+    """Samples -> (images N,H,W,3 uint8, holes N,H,W bool, sketches N,H,W bool or None)."""
+    sketch = None if samples[0][2] is None else np.stack([s[2] for s in samples])
+    return np.stack([s[0] for s in samples]), np.stack([s[1] for s in samples]), sketch
+
+
+def batch_tensors(batch, device):
+    images, holes, sketch = (None if a is None else torch.as_tensor(a) for a in batch)
+    images = images.to(device, non_blocking=True).permute(0, 3, 1, 2).float() / 127.5 - 1
+    holes = holes.to(device, non_blocking=True).float()[:, None]
+    if sketch is not None:
+        sketch = sketch.to(device, non_blocking=True).float()[:, None]
+    return images, holes, sketch
+
+
 def to_tensors(samples, device):
-    images = torch.from_numpy(np.stack([s[0] for s in samples])).permute(0, 3, 1, 2).float() / 127.5 - 1
-    holes = torch.from_numpy(np.stack([s[1] for s in samples])).float()[:, None]
-    sketch = None
-    if samples[0][2] is not None:
-        sketch = torch.from_numpy(np.stack([s[2] for s in samples])).float()[:, None].to(device)
-    return images.to(device), holes.to(device), sketch
+    return batch_tensors(stack(samples), device)
+
+
+class BatchStream(torch.utils.data.IterableDataset):
+    """Endless batches made in worker processes, each with its own random stream."""
+
+    def __init__(self, crops: PhotoCrops, batch: int, sketch: bool, seed: list[int]) -> None:
+        self.crops, self.batch, self.sketch, self.seed = crops, batch, sketch, seed
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        rng = np.random.default_rng(self.seed + [info.id if info else 0])
+        while True:
+            yield stack([self.crops.sample(rng, with_sketch=self.sketch) for _ in range(self.batch)])
+
+
+def batches(config: TrainConfig, crops: PhotoCrops, seed: list[int], device):
+    """Iterator of training batches as numpy arrays: in this process, or from workers."""
+    if config.workers <= 0:
+        rng = np.random.default_rng(seed)
+        while True:
+            yield stack([crops.sample(rng, with_sketch=config.sketch) for _ in range(config.batch)])
+    loader = torch.utils.data.DataLoader(
+        BatchStream(crops, config.batch, config.sketch, seed), batch_size=None,
+        num_workers=config.workers, prefetch_factor=4, pin_memory=device.type == "cuda",
+        persistent_workers=True)
+    yield from loader
 
 
 def load_split(data: Path) -> tuple[list[Path], list[Path]]:
@@ -227,11 +267,23 @@ def resume_from(path: Path, config: TrainConfig, G, D, opt_g, opt_d) -> int:
         return int(state.get("steps", 0))
     G.load_state_dict(state["G"])
     D.load_state_dict(state["D"])
-    opt_g.load_state_dict(state["opt_g"])
-    opt_d.load_state_dict(state["opt_d"])
+    if "opt_g" in state:  # a slim checkpoint has none: the optimisers start afresh
+        opt_g.load_state_dict(state["opt_g"])
+        opt_d.load_state_dict(state["opt_d"])
     for group in opt_g.param_groups + opt_d.param_groups:
         group["lr"] = config.lr  # --lr holds on resume too (e.g. lower it for fine-tuning)
     return int(state["step"])
+
+
+def slim_checkpoint(checkpoint: Path, out: Path) -> Path:
+    """Generator and discriminator in fp16, without optimiser states: a small file that
+    resumes training (adversarial included) on another machine."""
+    state = load_checkpoint(checkpoint)
+    slim = {k: state[k] for k in ("step", "config")}
+    for name in ("G", "D"):
+        slim[name] = {k: (v.half() if v.is_floating_point() else v) for k, v in state[name].items()}
+    save_checkpoint(Path(out), slim)
+    return Path(out)
 
 
 def export_weights(checkpoint: Path, out: Path) -> Path:
@@ -258,6 +310,15 @@ def _setup_distributed():
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", rank)))
         return rank, dist.get_world_size()
     return 0, 1
+
+
+def _out_of_time(start: float, minutes: float, world: int, device) -> bool:
+    late = time.time() - start > minutes * 60
+    if world > 1:  # every process must stop at the same step
+        flag = torch.tensor([float(late)], device=device)
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        late = bool(flag.item())
+    return late
 
 
 def train(config: TrainConfig, log=print) -> dict:
@@ -288,14 +349,17 @@ def train(config: TrainConfig, log=print) -> dict:
         g_model = torch.nn.parallel.DistributedDataParallel(G, device_ids=ids)
         d_model = torch.nn.parallel.DistributedDataParallel(D, device_ids=ids)
     use_amp = config.amp and device.type == "cuda"
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
-    rng = np.random.default_rng(config.seed * 1000 + rank + step)
+    stream = batches(config, crops, [config.seed, rank, step], device)
     history = []
     start = time.time()
     first = step
-    while step < config.steps:
-        samples = [crops.sample(rng, with_sketch=config.sketch) for _ in range(config.batch)]
-        image, hole, sketch = to_tensors(samples, device)
+    last = config.steps
+    tty = sys.stderr.isatty()
+    while step < last:
+        image, hole, sketch = batch_tensors(next(stream), device)
         adversarial = step >= config.adv_from
         with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
             g_loss, parts, comp = generator_losses(config.engine, g_model, d_model, image, hole, sketch,
@@ -312,22 +376,26 @@ def train(config: TrainConfig, log=print) -> dict:
             scaler.step(opt_d)
         scaler.update()
         step += 1
+        if config.minutes and _out_of_time(start, config.minutes, world, device):
+            last = step  # finish this step like the last one
         if rank:
             continue
         rate = (time.time() - start) / (step - first)
         losses = " ".join(f"{k} {float(v.detach()):.3f}" for k, v in parts.items())
-        sys.stderr.write(f"\rstep {step}/{config.steps} {losses} d {float(d_loss.detach()):.3f} "
-                         f"{rate:.2f}s/step eta {rate * (config.steps - step) / 60:.0f} min ")
-        if step % config.preview_every == 0 or step == config.steps:
+        if tty or step % 50 == 0:
+            line = (f"step {step}/{last} {losses} d {float(d_loss.detach()):.3f} "
+                    f"{rate:.2f}s/step eta {rate * (last - step) / 60:.0f} min")
+            sys.stderr.write(f"\r{line} " if tty else f"{line}\n")
+        if step % config.preview_every == 0 or step == last:
             save_preview(out / f"preview_{step:07d}.png", image, hole, comp.detach())
-        if step % config.val_every == 0 or step == config.steps:
+        if step % config.val_every == 0 or step == last:
             figures = {"step": step, **evaluate(config.engine, G, val, device), **reference}
             history.append(figures)
             with open(out / "val.jsonl", "a") as fh:
                 fh.write(json.dumps(figures) + "\n")
             log(f"\nvalidation at step {step}: hole L1 {figures['hole_l1']:.2f}, PSNR {figures['hole_psnr']:.2f} dB "
                 f"(Telea on the same samples: {reference['telea_l1']:.2f}, {reference['telea_psnr']:.2f} dB)")
-        if step % config.save_every == 0 or step == config.steps:
+        if step % config.save_every == 0 or step == last:
             save_checkpoint(out / "last.pt", {
                 "G": G.state_dict(), "D": D.state_dict(), "opt_g": opt_g.state_dict(),
                 "opt_d": opt_d.state_dict(), "step": step, "config": asdict(config)})

@@ -116,3 +116,47 @@ def test_exported_weights_resume_the_generator_for_fine_tuning(photo_dir, tmp_pa
     G2, D2 = build_generator("gated", True), build_discriminator("gated", True)
     with pytest.raises(UserError, match="pennet weights"):
         resume_from(exported, wrong, G2, D2, *[torch.optim.Adam(m.parameters()) for m in (G2, D2)])
+
+
+def test_worker_processes_feed_training_and_minutes_stop_it(photo_dir, tmp_path):
+    out = tmp_path / "timed"
+    config = TrainConfig(engine="pennet", data=str(photo_dir), out=str(out), size=64, steps=10_000,
+                         batch=2, device="cpu", val_samples=1, preview_every=10_000, val_every=10_000,
+                         save_every=10_000, workers=2, minutes=0.002)
+    result = train(config, log=lambda *a: None)
+    assert 1 <= result["steps"] < 10_000  # stopped by the clock, not the step count
+    state = load_checkpoint(out / "last.pt")  # a checkpoint is written at the stop
+    assert state["step"] == result["steps"]
+    assert json.loads((out / "val.jsonl").read_text().splitlines()[-1])["step"] == result["steps"]
+
+
+def test_worker_batches_differ_between_workers(photo_dir):
+    from inpaint_studio.training.dataset import PhotoCrops, list_photos, read_rgb
+    from inpaint_studio.training.train import BatchStream
+
+    crops = PhotoCrops([read_rgb(p) for p in list_photos(photo_dir)], 32)
+    loader = torch.utils.data.DataLoader(BatchStream(crops, 2, True, [0, 0, 0]), batch_size=None,
+                                         num_workers=2)
+    first, second = [b for _, b in zip(range(2), loader)]  # one batch from each worker
+    assert first[0].shape == (2, 32, 32, 3) and first[2].shape == (2, 32, 32)
+    assert not np.array_equal(first[0], second[0])
+
+
+def test_slim_checkpoint_resumes_generator_and_discriminator(photo_dir, tmp_path):
+    from inpaint_studio.training.train import build_discriminator, build_generator, resume_from, slim_checkpoint
+
+    config = TrainConfig(engine="pennet", data=str(photo_dir), out=str(tmp_path / "a"), size=64, steps=2,
+                         batch=1, device="cpu", preview_every=2, val_every=2, save_every=2, val_samples=1)
+    train(config, log=lambda *a: None)
+    full = tmp_path / "a" / "last.pt"
+    slim = slim_checkpoint(full, tmp_path / "slim.pt")
+    assert slim.stat().st_size < full.stat().st_size / 2
+    G, D = build_generator("pennet", False), build_discriminator("pennet", False)
+    opts = [torch.optim.Adam(m.parameters()) for m in (G, D)]
+    assert resume_from(slim, config, G, D, *opts) == 2
+    saved = load_checkpoint(full)
+    for model, key in ((G, "G"), (D, "D")):
+        for k, v in model.state_dict().items():
+            if v.is_floating_point():
+                torch.testing.assert_close(v, saved[key][k], atol=2e-3, rtol=2e-3)
+    assert opts[0].state_dict()["state"] == {}  # optimisers start afresh
