@@ -160,3 +160,15 @@ def test_slim_checkpoint_resumes_generator_and_discriminator(photo_dir, tmp_path
             if v.is_floating_point():
                 torch.testing.assert_close(v, saved[key][k], atol=2e-3, rtol=2e-3)
     assert opts[0].state_dict()["state"] == {}  # optimisers start afresh
+
+
+def test_cli_train_with_time_budget_workers_and_export(photo_dir, tmp_path):
+    from inpaint_studio.cli import main
+
+    exported = tmp_path / "pennet.pth"
+    code = main(["train", "--engine", "pennet", "--data", str(photo_dir), "--out", str(tmp_path / "run"),
+                 "--size", "64", "--batch", "1", "--steps", "100000", "--every", "100000",
+                 "--minutes", "0.002", "--workers", "1", "--device", "cpu", "--export", str(exported)])
+    assert code == 0
+    payload = torch.load(exported, weights_only=True)
+    assert payload["engine"] == "pennet" and 1 <= payload["steps"] < 100_000
