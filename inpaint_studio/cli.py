@@ -408,6 +408,8 @@ def cmd_train(args) -> int:
                          minutes=args.minutes, workers=args.workers,
                          preview_every=args.every, val_every=args.every, save_every=args.every)
     result = train(config)
+    if result["rank"]:
+        return 0  # under torchrun, the first process reports and exports
     print(f"\ntrained to step {result['steps']}; checkpoint {result['checkpoint']}")
     if args.export:
         print(f"weights written to {export_weights(Path(result['checkpoint']), Path(args.export))}")

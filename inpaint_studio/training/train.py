@@ -400,5 +400,6 @@ def train(config: TrainConfig, log=print) -> dict:
                 "G": G.state_dict(), "D": D.state_dict(), "opt_g": opt_g.state_dict(),
                 "opt_d": opt_d.state_dict(), "step": step, "config": asdict(config)})
     if world > 1:
+        dist.barrier()  # the checkpoint is written before any process moves on
         dist.destroy_process_group()
-    return {"steps": step, "validation": history, "checkpoint": str(out / "last.pt")}
+    return {"steps": step, "validation": history, "checkpoint": str(out / "last.pt"), "rank": rank}

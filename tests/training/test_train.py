@@ -172,3 +172,19 @@ def test_cli_train_with_time_budget_workers_and_export(photo_dir, tmp_path):
     assert code == 0
     payload = torch.load(exported, weights_only=True)
     assert payload["engine"] == "pennet" and 1 <= payload["steps"] < 100_000
+
+
+def test_torchrun_trains_on_two_processes_and_exports_once(photo_dir, tmp_path):
+    import subprocess
+    import sys
+
+    exported = tmp_path / "w.pth"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+           "-m", "inpaint_studio", "train", "--engine", "pennet", "--data", str(photo_dir),
+           "--out", str(tmp_path / "run"), "--size", "64", "--batch", "1", "--steps", "3", "--every", "3",
+           "--device", "cpu", "--export", str(exported)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("trained to step 3") == 1  # the first process reports
+    assert torch.load(exported, weights_only=True)["steps"] == 3
+    assert len((tmp_path / "run" / "val.jsonl").read_text().splitlines()) == 1
