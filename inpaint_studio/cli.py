@@ -396,11 +396,13 @@ def add_train(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--every", type=int, default=200, help="steps between previews, validation and checkpoints")
     p.add_argument("--export", metavar="FILE", help="when done, write the fp16 generator weights here")
+    p.add_argument("--slim", metavar="FILE", help="when done, also write a small checkpoint here (generator "
+                   "and discriminator in fp16, no optimiser state) to continue on another machine")
     p.set_defaults(func=cmd_train)
 
 
 def cmd_train(args) -> int:
-    from inpaint_studio.training.train import TrainConfig, export_weights, train
+    from inpaint_studio.training.train import TrainConfig, export_weights, slim_checkpoint, train
 
     config = TrainConfig(engine=args.engine, sketch=args.sketch, data=args.data, out=args.out,
                          size=args.size, steps=args.steps, batch=args.batch, lr=args.lr,
@@ -413,6 +415,8 @@ def cmd_train(args) -> int:
     print(f"\ntrained to step {result['steps']}; checkpoint {result['checkpoint']}")
     if args.export:
         print(f"weights written to {export_weights(Path(result['checkpoint']), Path(args.export))}")
+    if args.slim:
+        print(f"slim checkpoint written to {slim_checkpoint(Path(result['checkpoint']), Path(args.slim))}")
     return 0
 
 

@@ -168,10 +168,13 @@ def test_cli_train_with_time_budget_workers_and_export(photo_dir, tmp_path):
     exported = tmp_path / "pennet.pth"
     code = main(["train", "--engine", "pennet", "--data", str(photo_dir), "--out", str(tmp_path / "run"),
                  "--size", "64", "--batch", "1", "--steps", "100000", "--every", "100000",
-                 "--minutes", "0.002", "--workers", "1", "--device", "cpu", "--export", str(exported)])
+                 "--minutes", "0.002", "--workers", "1", "--device", "cpu", "--export", str(exported),
+                 "--slim", str(tmp_path / "slim.pt")])
     assert code == 0
     payload = torch.load(exported, weights_only=True)
     assert payload["engine"] == "pennet" and 1 <= payload["steps"] < 100_000
+    slim = torch.load(tmp_path / "slim.pt", weights_only=True)
+    assert set(slim) == {"G", "D", "step", "config"} and slim["step"] == payload["steps"]
 
 
 def test_torchrun_trains_on_two_processes_and_exports_once(photo_dir, tmp_path):
