@@ -80,7 +80,7 @@ def attend_reference(f: torch.Tensor, b: torch.Tensor, raw: torch.Tensor, valid:
     keys = keys / keys.float().norm(dim=2, keepdim=True).clamp(min=EPS).to(keys.dtype)
     score = torch.bmm(queries, keys.transpose(1, 2))  # (B, L queries, L keys)
     mm = valid.to(score.dtype)[:, None, :]
-    weight = F.softmax(score * mm * scale, dim=2) * mm
+    weight = F.softmax(score * (mm * scale), dim=2) * mm  # one full-size product, not two
     if clamp is not None:
         weight = weight.clamp(min=clamp)
     pad = rate // 2
