@@ -1,23 +1,11 @@
 import json
 
-import cv2
 import numpy as np
 import pytest
 import torch
 
 from inpaint_studio.core.errors import UserError
 from inpaint_studio.training.train import TrainConfig, export_weights, load_checkpoint, train
-
-
-@pytest.fixture
-def photo_dir(tmp_path):
-    rng = np.random.default_rng(0)
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    for i in range(10):
-        base = cv2.resize(rng.integers(0, 255, (12, 16, 3), dtype=np.uint8), (160, 120))
-        cv2.imwrite(str(folder / f"photo{i}.jpg"), base)
-    return folder
 
 
 def test_gated_sketch_training_runs_saves_resumes_and_exports(photo_dir, tmp_path):

@@ -7,15 +7,26 @@ import fake_engines
 from photos import make_photo
 
 
-@pytest.fixture
-def messages(monkeypatch):
-    """Record QMessageBox.warning calls instead of blocking on them."""
+def record_boxes(monkeypatch, kind: str) -> list:
+    """Record QMessageBox.<kind> calls as (title, text) instead of blocking on them."""
     from PySide6.QtWidgets import QMessageBox
 
     seen = []
-    monkeypatch.setattr(QMessageBox, "warning",
+    monkeypatch.setattr(QMessageBox, kind,
                         staticmethod(lambda parent, title, text, *a, **k: seen.append((title, text))))
     return seen
+
+
+@pytest.fixture
+def messages(monkeypatch):
+    """QMessageBox.warning calls."""
+    return record_boxes(monkeypatch, "warning")
+
+
+@pytest.fixture
+def infos(monkeypatch):
+    """QMessageBox.information calls."""
+    return record_boxes(monkeypatch, "information")
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from inpaint_studio.engines import registry, weights
 from inpaint_studio.ui.actions import shortcut_table
@@ -20,14 +20,6 @@ def user_weights(tmp_path, monkeypatch):
     folder = tmp_path / "user-weights"
     monkeypatch.setenv("INPAINT_STUDIO_USER_WEIGHTS", str(folder))
     return folder
-
-
-@pytest.fixture
-def infos(monkeypatch):
-    seen = []
-    monkeypatch.setattr(QMessageBox, "information",
-                        staticmethod(lambda parent, title, text, *a, **k: seen.append((title, text))))
-    return seen
 
 
 def item_enabled(win, name: str) -> bool:
