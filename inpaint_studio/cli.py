@@ -143,6 +143,9 @@ def add_fill(sub) -> None:
                         "scaled to the photo, 10 px at 4000 px, none below 200 px)")
     p.add_argument("--hires", default="auto", choices=("auto", "on", "off"),
                    help="coarse-to-fine for large photos (default auto: above 2 MP)")
+    p.add_argument("--no-colour-match", dest="colour_match", action="store_false",
+                   help="keep the engine's own colours (default: the fill's overall colour "
+                        "is matched to the pixels around the hole)")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="engine parameter, repeatable (see the engine's parameters)")
     p.add_argument("--overwrite", action="store_true", help="allow replacing existing files")
@@ -293,7 +296,8 @@ def fill_one(job: Job, engine, args, params: dict, on_progress) -> Optional[str]
         with runtime_step():
             result_image = run_fill(image, hole, engine, sketch=sketch, params=params,
                                     feather=args.feather, hires=args.hires,
-                                    refiner=args.refiner, progress=on_progress).image
+                                    refiner=args.refiner, colour_match=args.colour_match,
+                                    progress=on_progress).image
     with runtime_step():
         try:
             imageio.save_image(job.output, result_image, like=picture, quality=args.quality)

@@ -77,6 +77,20 @@ def test_params_and_feather_are_used(files, tmp_path):
     assert not changed[~grown].any()
 
 
+def test_no_colour_match_keeps_the_engines_colours(files, tmp_path):
+    from inpaint_studio.pipeline.run import run_fill
+
+    photo, pixels, mask, hole = files
+    engine = registry.create("telea", "cpu")
+    engine.load()
+    for flag, colour_match in (([], True), (["--no-colour-match"], False)):
+        out = tmp_path / f"out-{colour_match}.png"
+        assert fill(photo, "--mask", mask, "-o", out, "--feather", "0", *flag) == 0
+        expect = run_fill(pixels, hole, engine, colour_match=colour_match).image
+        assert np.array_equal(read(out), expect)
+    assert not np.array_equal(read(tmp_path / "out-True.png"), read(tmp_path / "out-False.png"))
+
+
 @pytest.mark.parametrize("argv,code,text", [
     (["fill", "nothere.png", "--mask", "mask.png", "-o", "o.png"], 2, "image not found: nothere.png"),
     (["fill", "photo.png", "--mask", "nomask.png", "-o", "o.png"], 2, "mask not found"),

@@ -57,9 +57,11 @@ class EngineSettings:
     name: str = "patchmatch"
     device: str = "auto"
     params: dict = field(default_factory=dict)
+    colour_match: bool = True
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "device": self.device, "params": dict(self.params)}
+        return {"name": self.name, "device": self.device, "params": dict(self.params),
+                "colour_match": self.colour_match}
 
     @classmethod
     def from_dict(cls, d: Any) -> "EngineSettings":
@@ -70,7 +72,9 @@ class EngineSettings:
                   if isinstance(v, (int, float, str, bool))} if isinstance(params, Mapping) else {}
         return cls(name=name if isinstance(name, str) and name else x.name,
                    device=_choice(d.get("device"), x.device, DEVICES),
-                   params=params)
+                   params=params,
+                   colour_match=d["colour_match"] if isinstance(d.get("colour_match"), bool)
+                   else x.colour_match)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from inpaint_studio.core.types import BBox
 from inpaint_studio.pipeline.resize import resize_part
 
 WORK_SIZE = 256  # blocks are the smallest integer size that fits the crop's long side in this
+BAND = 1  # work-grid blocks on each side of the hole border that are compared
+SIGMA = 2.0  # Gaussian along the border, in blocks (tuned on the training photos)
 
 
 def membrane(values: np.ndarray, fixed: np.ndarray, iterations: int = 40) -> np.ndarray:
@@ -64,8 +66,8 @@ def _blocks(a: np.ndarray, f: int) -> np.ndarray:
 
 
 def match_colour(image: np.ndarray, hole: np.ndarray, filled: np.ndarray, *,
-                 exclude: Optional[np.ndarray] = None, band: int = 2,
-                 sigma: Optional[float] = None) -> np.ndarray:
+                 exclude: Optional[np.ndarray] = None, band: int = BAND,
+                 sigma: float = SIGMA) -> np.ndarray:
     """Return ``filled`` (uint8 (H, W, 3)) with its low-frequency colour inside ``hole``
     pulled towards ``image``'s colour around the hole. ``exclude`` (bool) marks known
     pixels not to trust (other holes, avoid areas). Inputs are not modified.
@@ -79,8 +81,6 @@ def match_colour(image: np.ndarray, hole: np.ndarray, filled: np.ndarray, *,
     h, w = hole.shape
     f = max(1, -(-max(h, w) // WORK_SIZE))
     hb = BBox.of_mask(hole)
-    if sigma is None:
-        sigma = max(2.0, 0.15 * max(hb.height, hb.width) / f)
     reach = (band + 2 + int(np.ceil(3 * sigma))) * f
     area = hb.grow(reach).clip(w, h)
     x0, y0 = area.x0 // f * f, area.y0 // f * f  # blocks aligned to the crop's grid

@@ -172,10 +172,12 @@ def refine_level(refiner, cur: np.ndarray, hole: np.ndarray, *,
 def fill_component(engine, image: np.ndarray, hole: np.ndarray,
                    sketch: Optional[np.ndarray] = None, avoid: Optional[np.ndarray] = None,
                    params: Optional[Mapping[str, Any]] = None, *, refiner=None,
-                   closeness: Optional[float] = None, progress: Optional[ProgressFn] = None,
+                   closeness: Optional[float] = None, colour_match: bool = True,
+                   progress: Optional[ProgressFn] = None,
                    cancel: Optional[CancelToken] = None) -> np.ndarray:
     """Coarse-to-fine fill of one crop (RGB uint8, bool masks); returns a new RGB uint8
-    crop equal to ``image`` outside ``hole``.
+    crop equal to ``image`` outside ``hole``; ``colour_match``: finish with
+    ``colour.match_colour``.
 
     ``refiner`` defaults to ``engine`` when it can refine (PatchMatch); with no refiner
     the levels only upsample the coarse fill. ``closeness`` defaults to ``CLOSENESS``.
@@ -229,7 +231,7 @@ def fill_component(engine, image: np.ndarray, hole: np.ndarray,
                                params=refine_params, closeness=closeness, nnf=nnf,
                                keep_nnf=k < len(levels) - 1, progress=sub, cancel=cancel)
     check_cancel(cancel)
-    out = match_colour(image, hole, cur, exclude=avoid)
+    out = match_colour(image, hole, cur, exclude=avoid) if colour_match else cur
     if progress is not None:
         progress(1.0, "done")
     return out

@@ -2,7 +2,9 @@
 
 Per region: crop image/hole/sketch/avoid around the hole, shrink the crop to the engine's
 native size if it has one (never enlarge), pad to its ``pad_multiple``, fill, unpad,
-grow back, and composite inside the hole (+ feather band) in the photo's own dtype.
+grow back, match the fill's low-frequency colour to the hole's surroundings
+(``colour.match_colour``; ``colour_match=False`` skips it), and composite inside the hole
+(+ feather band) in the photo's own dtype.
 The input arrays are never modified; pixels outside hole + band come back bit-identical.
 """
 from __future__ import annotations
@@ -16,6 +18,7 @@ from inpaint_studio.core.errors import UserError
 from inpaint_studio.core.imageio import to_rgb8
 from inpaint_studio.core.types import BBox, CancelToken, ProgressFn, check_cancel
 from inpaint_studio.pipeline.blend import auto_feather, composite, feather_alpha, feather_band
+from inpaint_studio.pipeline.colour import match_colour
 from inpaint_studio.pipeline.padding import pad_inputs, unpad
 from inpaint_studio.pipeline.regions import find_regions
 from inpaint_studio.pipeline.resize import native_scale, resize_image, resize_mask, scaled_size
@@ -89,18 +92,22 @@ def _feather(feather: int | str, height: int, width: int) -> int:
     return max(0, int(feather))
 
 
-def _fill_one(engine, use_hires: bool, refiner, *args, **kwargs) -> np.ndarray:
+def _fill_one(engine, use_hires: bool, refiner, colour_match: bool, image, hole, sketch, avoid,
+              params, **kwargs) -> np.ndarray:
+    """One region's crop, filled (hires matches colours at the end of its own levels)."""
     if use_hires:
         from inpaint_studio.pipeline import hires  # imports this module: import here
 
-        return hires.fill_component(engine, *args, refiner=refiner, **kwargs)
-    return fill_crop(engine, *args, **kwargs)
+        return hires.fill_component(engine, image, hole, sketch, avoid, params, refiner=refiner,
+                                    colour_match=colour_match, **kwargs)
+    filled = fill_crop(engine, image, hole, sketch, avoid, params, **kwargs)
+    return match_colour(image, hole, filled, exclude=avoid) if colour_match else filled
 
 
 def run_fill(image: np.ndarray, hole: np.ndarray, engine, *, sketch: Optional[np.ndarray] = None,
              avoid: Optional[np.ndarray] = None, params: Optional[Mapping[str, Any]] = None,
              margin: Optional[int] = None, feather: int | str = 0, hires: str = "off",
-             refiner=None, progress: Optional[ProgressFn] = None,
+             refiner=None, colour_match: bool = True, progress: Optional[ProgressFn] = None,
              cancel: Optional[CancelToken] = None) -> FillResult:
     """Fill ``hole`` in ``image`` with ``engine``; see the module docstring.
 
@@ -109,6 +116,7 @@ def run_fill(image: np.ndarray, hole: np.ndarray, engine, *, sketch: Optional[np
     ``refiner``: an engine with ``refine()`` (PatchMatch) that coarse-to-fine mode uses to
     restore full-resolution texture level by level; None uses ``engine`` if it can refine
     (``engines.registry.refiner_for`` picks one).
+    ``colour_match``: pull each fill's low-frequency colour towards the hole's surroundings.
     """
     image = np.asarray(image)
     check_image(image)
@@ -139,7 +147,8 @@ def run_fill(image: np.ndarray, hole: np.ndarray, engine, *, sketch: Optional[np
         box = region.crop
         # context from ``out``: earlier regions' fills count as known pixels here
         filled = _fill_one(
-            engine, use_hires, refiner, to_rgb8(out[box.slices]).copy(), pending[box.slices],
+            engine, use_hires, refiner, colour_match, to_rgb8(out[box.slices]).copy(),
+            pending[box.slices],
             None if sketch is None else sketch[box.slices],
             None if avoid is None else avoid[box.slices], params,
             progress=sub, cancel=cancel)

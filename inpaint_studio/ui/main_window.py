@@ -107,6 +107,7 @@ class MainWindow(QMainWindow):
             self.prefs.engine.device)))
         self.engine_panel.hires_combo.setCurrentIndex(max(0, self.engine_panel.hires_combo.findData(
             self.prefs.hires.mode)))
+        self.engine_panel.colour_check.setChecked(self.prefs.engine.colour_match)
         if self.engine_panel.engine == self.prefs.engine.name:
             self.engine_panel.set_params(self.prefs.engine.params)
         self.layers_panel = LayersPanel({"mask": self.canvas.mask_overlay, "sketch": self.canvas.sketch_overlay})
@@ -590,7 +591,8 @@ class MainWindow(QMainWindow):
         # the worker copies the photo (without the GIL); masks are copied here
         job = FillJob.snapshot(name, doc.image, doc.mask, doc.sketch if info.uses_sketch else None,
                                device=self.engine_panel.device, params=self.engine_panel.params(),
-                               hires=self.engine_panel.hires, feather="auto", copy_image=False)
+                               hires=self.engine_panel.hires, feather="auto",
+                               colour_match=self.engine_panel.colour_match, copy_image=False)
         self._job, self._job_version = job, self._image_version
         self.engine_panel.set_busy(True)
         self.fill_progress.setValue(0)
@@ -703,7 +705,8 @@ class MainWindow(QMainWindow):
             self.prefs,
             brush=core_settings.BrushSettings(size=int(self.brush.size), hardness=self.brush.hardness),
             engine=core_settings.EngineSettings(name=panel.engine or self.prefs.engine.name,
-                                                device=panel.device, params=panel.params()),
+                                                device=panel.device, params=panel.params(),
+                                                colour_match=panel.colour_match),
             hires=dataclasses.replace(self.prefs.hires, mode=panel.hires),
             overlay=core_settings.OverlaySettings(
                 color=(overlay.color.red(), overlay.color.green(), overlay.color.blue(), 255),

@@ -58,6 +58,7 @@ class FillJob:
     params: Mapping[str, Any] = field(default_factory=dict)
     hires: str = "off"
     feather: int | str = 0  # blend band in pixels, or "auto" (see pipeline.blend.auto_feather)
+    colour_match: bool = True  # see pipeline.run.run_fill
     job_id: int = field(default_factory=next_job_id)
     image_copied: threading.Event = field(default_factory=_done_event, compare=False, repr=False)
 
@@ -65,7 +66,8 @@ class FillJob:
     def snapshot(cls, engine: str, image: np.ndarray, hole: np.ndarray,
                  sketch: Optional[np.ndarray] = None, *, device: str = "auto",
                  params: Optional[Mapping[str, Any]] = None, hires: str = "off",
-                 feather: int | str = 0, copy_image: bool = True) -> "FillJob":
+                 feather: int | str = 0, colour_match: bool = True,
+                 copy_image: bool = True) -> "FillJob":
         """Copy the arrays (read-only) so later edits cannot reach the running job.
 
         With ``copy_image=False`` the (large) image is copied by the worker thread instead,
@@ -81,7 +83,7 @@ class FillJob:
         return cls(engine=engine, image=image, hole=frozen_copy(hole),
                    sketch=frozen_copy(sketch), device=device,
                    params=MappingProxyType(dict(params or {})), hires=hires, feather=feather,
-                   image_copied=copied)
+                   colour_match=colour_match, image_copied=copied)
 
     def wait_image_copied(self, timeout: float = 10.0) -> bool:
         return self.image_copied.wait(timeout)
@@ -190,7 +192,7 @@ class _Worker(QObject):
                 refiner = registry.refiner_for(engine, job.device)
             result = run_fill(job.image, job.hole, engine, sketch=job.sketch,
                               params=dict(job.params), hires=job.hires, feather=job.feather,
-                              refiner=refiner,
+                              refiner=refiner, colour_match=job.colour_match,
                               progress=report, cancel=token)
             token.check()
         except Cancelled:

@@ -10,7 +10,7 @@ from inpaint_studio.core.settings import (BrushSettings, EngineSettings, HiresSe
 
 def test_round_trip_through_json():
     s = Settings(brush=BrushSettings(77, 0.25),
-                 engine=EngineSettings("telea", "cpu", {"radius": 9, "seed": 3}),
+                 engine=EngineSettings("telea", "cpu", {"radius": 9, "seed": 3}, colour_match=False),
                  hires=HiresSettings("on", 4.5),
                  overlay=OverlaySettings((1, 2, 3, 4), 0.8))
     text = s.to_json()
@@ -32,12 +32,13 @@ def test_garbage_gives_defaults(text):
 def test_bad_values_fall_back_or_clamp():
     s = Settings.from_dict({
         "brush": {"size": "big", "hardness": 7},
-        "engine": {"name": "", "device": "tpu", "params": {"a": [1], "b": 2}},
+        "engine": {"name": "", "device": "tpu", "params": {"a": [1], "b": 2}, "colour_match": "no"},
         "hires": {"mode": "sometimes", "threshold_mp": float("nan")},
         "overlay": {"color": [300, -5, 10], "opacity": True},
     })
     assert s.brush == BrushSettings(size=40, hardness=1.0)
     assert s.engine == EngineSettings("patchmatch", "auto", {"b": 2})
+    assert s.engine.colour_match is True
     assert s.hires == HiresSettings("auto", 2.0)
     assert s.overlay == OverlaySettings((255, 0, 10, 255), 0.5)
 

@@ -30,7 +30,7 @@ def test_only_hole_pixels_change(channels, dtype):
     image = photo(120, 160, channels, dtype)
     before = image.copy()
     hole = two_holes()
-    result = run_fill(image, hole, ConstEngine())
+    result = run_fill(image, hole, ConstEngine(), colour_match=False)
     assert np.array_equal(image, before)  # input untouched
     out = result.image
     assert out.shape == image.shape and out.dtype == image.dtype
@@ -46,7 +46,7 @@ def test_feather_band_changes_and_nothing_beyond():
     image = np.zeros((80, 80, 3), np.uint8)
     hole = np.zeros((80, 80), bool)
     hole[30:40, 30:40] = True
-    out = run_fill(image, hole, ConstEngine(), feather=4).image
+    out = run_fill(image, hole, ConstEngine(), feather=4, colour_match=False).image
     changed = np.any(out != 0, axis=2)
     assert changed[hole].all()
     assert changed[35, 41] and changed[35, 43]  # inside the 4 px band
@@ -63,7 +63,7 @@ def test_auto_feather_scales_with_the_photo():
     image = np.zeros((400, 1200, 3), np.uint8)  # auto: 3 px
     hole = np.zeros((400, 1200), bool)
     hole[180:220, 580:620] = True
-    out = run_fill(image, hole, ConstEngine(), feather="auto").image
+    out = run_fill(image, hole, ConstEngine(), feather="auto", colour_match=False).image
     changed = np.any(out != 0, axis=2)
     assert changed[hole].all() and changed[200, 621] and changed[200, 622]
     assert not changed[200, 624:].any() and not changed[:176].any()
@@ -124,7 +124,7 @@ def test_native_size_path_shrinks_pads_and_composites_in_hole_only():
     hole[150:250, 200:330] = True
     hole[160, 190] = True  # a speck next to it joins the same crop
     engine = ConstEngine(native_size=64, pad_multiple=8)
-    result = run_fill(image, hole, engine)
+    result = run_fill(image, hole, engine, colour_match=False)
     (img, small_hole, _, _), = engine.calls
     assert max(img.shape[:2]) <= 64
     assert img.shape[0] % 8 == 0 and img.shape[1] % 8 == 0
@@ -132,6 +132,59 @@ def test_native_size_path_shrinks_pads_and_composites_in_hole_only():
     assert np.array_equal(out[~hole], image[~hole])
     # every hole pixel, even the lone speck, gets pure fill: nothing known leaked in
     assert (out[hole] == ConstEngine.colour).all()
+
+
+class ShiftedTruthEngine(ConstEngine):
+    """Returns the true photo with its colours shifted: a fill with the right detail but the
+    wrong overall colour (what an under-trained network or a dark source patch gives).
+    Use a margin that makes the crop the whole photo."""
+
+    def __init__(self, truth, shift):
+        super().__init__()
+        self.truth, self.shift = truth, np.array(shift)
+
+    def fill(self, image, hole, sketch=None, params=None, **kwargs):
+        assert image.shape == self.truth.shape
+        return np.clip(self.truth.astype(int) + self.shift, 0, 255).astype(np.uint8)
+
+
+def smooth_photo(h=160, w=200):
+    y, x = np.mgrid[0:h, 0:w]
+    r = 90 + 60 * np.sin(x / 37.0) + 0.3 * y
+    g = 120 + 40 * np.cos(y / 29.0)
+    b = 60 + 0.4 * x
+    rng = np.random.default_rng(3)
+    texture = rng.normal(0, 6, (h, w, 1))
+    return np.clip(np.stack([r, g, b], -1) + texture, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("hires", ["off", "on"])
+def test_colour_match_pulls_a_shifted_fill_to_its_surroundings(hires):
+    truth = smooth_photo()
+    hole = np.zeros(truth.shape[:2], bool)
+    hole[50:110, 60:140] = True
+    engine = ShiftedTruthEngine(truth, (-40, 25, 30))
+    margin = 300  # one crop: the whole photo, so the fake can return the truth
+    raw = run_fill(truth, hole, engine, margin=margin, hires=hires, colour_match=False).image
+    matched = run_fill(truth, hole, engine, margin=margin, hires=hires).image
+    assert np.array_equal(matched[~hole], truth[~hole])
+    err_raw = np.abs(raw[hole].astype(int) - truth[hole]).mean(axis=0)
+    err = np.abs(matched[hole].astype(int) - truth[hole]).mean(axis=0)
+    assert (err_raw > 20).all() and (err < 4).all()  # shifts of 25-40 fall below 4
+    # the fill keeps its own detail: the correction is smooth
+    def detail(a):
+        return np.abs(np.diff(a[50:110, 60:140, 0].astype(int), 2, axis=1)).mean()
+
+    assert abs(detail(matched) - detail(truth)) < 0.05 * detail(truth)
+
+
+def test_colour_match_leaves_a_fill_that_already_fits_nearly_alone():
+    truth = smooth_photo()
+    hole = np.zeros(truth.shape[:2], bool)
+    hole[40:90, 30:100] = True
+    engine = ShiftedTruthEngine(truth, (0, 0, 0))
+    out = run_fill(truth, hole, engine, margin=300).image
+    assert np.abs(out[hole].astype(int) - truth[hole]).mean() < 1.5
 
 
 def test_native_size_never_upscales():
@@ -204,7 +257,7 @@ def test_hires_modes_delegate_to_coarse_to_fine(monkeypatch):
 
     used = []
 
-    def spy(engine, *args, refiner=None, **kwargs):
+    def spy(engine, *args, refiner=None, colour_match=True, **kwargs):
         used.append(args[0].shape)
         return run.fill_crop(engine, *args, **kwargs)
 

@@ -53,6 +53,7 @@ def test_sixteen_bit_rgba_photo_keeps_depth_and_alpha(qtbot, window, tmp_path, m
     window.history.push(stroke.end())
     hole = doc.mask.copy()
     window.engine_panel.set_engine("flat")
+    window.engine_panel.colour_check.setChecked(False)  # keep the engine's black
     with qtbot.waitSignal(window.service.finished, timeout=10000):
         window.named_actions["run"].trigger()
     monkeypatch.setattr(dialogs, "ask_overwrite_original", lambda p, n: "save_as")

@@ -234,6 +234,7 @@ def test_close_with_unsaved_changes_asks(qtbot, opened, monkeypatch):
 def test_hold_backslash_shows_original(qtbot, opened, photo):
     win, canvas = opened, opened.canvas
     pixels = photo[1]
+    win.engine_panel.colour_check.setChecked(False)  # keep the engine's black
     stroke(win, MaskStroke, [(20, 20), (60, 40)], radius=8)
     fill_and_wait(qtbot, win, "flat", timeout=10000)  # paints the hole black
     stroke(win, MaskStroke, [(30, 20), (70, 40)], radius=8)
@@ -266,12 +267,15 @@ def test_settings_remembered(qtbot, opened, tmp_path):
     win = opened
     win.engine_panel.set_engine("telea")
     win.brush.size = 77
+    assert win.engine_panel.colour_match  # on by default
+    win.engine_panel.colour_check.setChecked(False)
     win.save_settings()
     again = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat),
                        service=win.service)
     try:
         assert again.engine_panel.engine == "telea"
         assert again.brush.size == 77
+        assert not again.engine_panel.colour_match
     finally:
         again.deleteLater()
 

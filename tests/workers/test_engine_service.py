@@ -36,7 +36,7 @@ def test_snapshot_is_private_and_read_only():
 
 
 def test_fill_runs_and_engine_stays_loaded(qtbot, service):
-    job, image, hole = small_job(params={"value": 7})
+    job, image, hole = small_job(params={"value": 7}, colour_match=False)
     with qtbot.waitSignal(service.finished, timeout=10000) as blocker:
         service.submit(job)
     job_id, result = blocker.args
@@ -51,6 +51,16 @@ def test_fill_runs_and_engine_stays_loaded(qtbot, service):
         service.submit(small_job(device="cpu")[0])  # device switch: replaced
     assert fake_engines.FlatEngine.loads == 2
     assert fake_engines.FlatEngine.unloads == 1
+
+
+@pytest.mark.parametrize("colour_match,expect", [(True, 100), (False, 7)])
+def test_colour_match_reaches_the_pipeline(qtbot, service, colour_match, expect):
+    # a flat fill of 7 on a flat photo of 100: matching pulls it all the way to 100
+    job, image, hole = small_job(params={"value": 7}, colour_match=colour_match)
+    with qtbot.waitSignal(service.finished, timeout=10000) as blocker:
+        service.submit(job)
+    result = blocker.args[1].image
+    assert (result[hole] == expect).all() and (result[~hole] == 100).all()
 
 
 def test_cancel_mid_run(qtbot, service):
@@ -113,7 +123,7 @@ def test_worker_copies_the_image_before_using_it(qtbot, service):
     image = np.full((24, 32, 3), 100, np.uint8)
     hole = np.zeros((24, 32), bool)
     hole[2:5, 2:6] = True
-    job = FillJob.snapshot("slow", image, hole, copy_image=False)
+    job = FillJob.snapshot("slow", image, hole, copy_image=False, colour_match=False)
     assert not job.image_copied.is_set()
     with qtbot.waitSignal(service.progress, timeout=10000):
         service.submit(job)

@@ -70,6 +70,10 @@ class EnginePanel(QWidget):
         for text, value in HIRES:
             self.hires_combo.addItem(text, value)
         self.hires_combo.setToolTip("Coarse-to-fine filling for large photos")
+        self.colour_check = QCheckBox("Match colours")
+        self.colour_check.setChecked(True)
+        self.colour_check.setToolTip("Pull the fill's overall colour towards the pixels "
+                                     "around the hole")
         self.run_button = QPushButton(icon("fa5s.magic"), "Fill")
         self.run_button.setObjectName("primary")
         self.run_button.setToolTip("Fill the masked area (Ctrl+Return)")
@@ -90,6 +94,7 @@ class EnginePanel(QWidget):
         form.addRow(self.description)
         form.addRow("Device", self.device_combo)
         form.addRow("High-res", self.hires_combo)
+        form.addRow(self.colour_check)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button, 1)
         buttons.addWidget(self.cancel_button)
@@ -161,6 +166,10 @@ class EnginePanel(QWidget):
     @property
     def hires(self) -> str:
         return self.hires_combo.currentData()
+
+    @property
+    def colour_match(self) -> bool:
+        return self.colour_check.isChecked()
 
     def params(self) -> dict:
         return {spec.name: widget_value(spec, widget) for spec, widget in self._param_widgets}
