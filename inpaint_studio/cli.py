@@ -391,6 +391,9 @@ def add_train(sub) -> None:
     p.add_argument("--lr", type=float, default=1e-4)
     p.add_argument("--adv-from", type=int, default=0, metavar="STEP",
                    help="start the adversarial loss at this step (default 0, as in the papers)")
+    p.add_argument("--adv-weight", type=float, default=1.0, metavar="W",
+                   help="scale the papers' adversarial weight by W (default 1; e.g. 0.1 for a "
+                        "gentle sharpening fine-tune after a reconstruction-only phase)")
     p.add_argument("--minutes", type=float, default=0, help="stop with a checkpoint after this many minutes")
     p.add_argument("--workers", type=int, default=0,
                    help="processes making training samples (default 0: the training process itself)")
@@ -411,7 +414,7 @@ def cmd_train(args) -> int:
     config = TrainConfig(engine=args.engine, sketch=args.sketch, data=args.data, out=args.out,
                          size=args.size, steps=args.steps, batch=args.batch, lr=args.lr,
                          device=args.device, resume=args.resume, seed=args.seed, adv_from=args.adv_from,
-                         minutes=args.minutes, workers=args.workers,
+                         adv_weight=args.adv_weight, minutes=args.minutes, workers=args.workers,
                          preview_every=args.every, val_every=args.every, save_every=args.every)
     result = train(config)
     if result["rank"]:

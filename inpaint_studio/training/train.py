@@ -47,6 +47,7 @@ class TrainConfig:
     val_samples: int = 24
     amp: bool = True
     adv_from: int = 0  # first step with the adversarial loss (0: from the start, as in the papers)
+    adv_weight: float = 1.0  # times the papers' adversarial weight (lower: a gentler fine-tune)
     minutes: float = 0.0  # stop (with a checkpoint) after this long; 0: no time limit
     workers: int = 0  # processes making samples; 0: in the training process
 
@@ -78,8 +79,9 @@ def build_discriminator(engine: str, sketch: bool) -> torch.nn.Module:
     return SNPatchGAN(5 if sketch else 4)
 
 
-def generator_losses(engine, G, D, image, hole, sketch, adversarial=True):
-    """(total generator loss, dict of parts, composite output)."""
+def generator_losses(engine, G, D, image, hole, sketch, adversarial=True, adv_weight=1.0):
+    """(total generator loss, dict of parts, composite output); ``adv_weight`` scales the
+    papers' adversarial weight (PEN-Net 0.1, DeepFill v2 1)."""
     valid = 1 - hole
     parts = {}
     if engine == "pennet":
@@ -95,14 +97,14 @@ def generator_losses(engine, G, D, image, hole, sketch, adversarial=True):
         parts["pyramid"] = 0.5 * pyr
         comp = out * hole + image * valid
         if adversarial:
-            parts["adv"] = 0.1 * hinge_g_loss(D(comp))
+            parts["adv"] = 0.1 * adv_weight * hinge_g_loss(D(comp))
     else:
         coarse, refined = G(image, hole, sketch)
         parts["coarse"] = (coarse - image).abs().mean()
         parts["refined"] = (refined - image).abs().mean()
         comp = refined * hole + image * valid
         if adversarial:
-            parts["adv"] = hinge_g_loss(D(comp, _d_extra(hole, sketch)))
+            parts["adv"] = adv_weight * hinge_g_loss(D(comp, _d_extra(hole, sketch)))
     return sum(parts.values()), parts, comp
 
 
@@ -324,6 +326,8 @@ def _out_of_time(start: float, minutes: float, world: int, device) -> bool:
 def train(config: TrainConfig, log=print) -> dict:
     from inpaint_studio.engines.device import pick_device
 
+    if not config.adv_weight >= 0:
+        raise UserError(f"--adv-weight must be 0 or more, got {config.adv_weight}")
     rank, world = _setup_distributed()
     device = pick_device(config.device)
     if world > 1 and device.type == "cuda":
@@ -363,7 +367,7 @@ def train(config: TrainConfig, log=print) -> dict:
         adversarial = step >= config.adv_from
         with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
             g_loss, parts, comp = generator_losses(config.engine, g_model, d_model, image, hole, sketch,
-                                                   adversarial)
+                                                   adversarial, config.adv_weight)
         opt_g.zero_grad(set_to_none=True)
         scaler.scale(g_loss).backward()
         scaler.step(opt_g)

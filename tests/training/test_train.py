@@ -81,6 +81,30 @@ def test_adversarial_loss_starts_at_adv_from(photo_dir, tmp_path):
     assert any(not torch.equal(d_before[k], d_after[k]) for k in d_before)
 
 
+@pytest.mark.parametrize("engine", ["pennet", "gated"])
+def test_adv_weight_scales_only_the_adversarial_term(engine):
+    from inpaint_studio.training.train import build_discriminator, build_generator, generator_losses
+
+    torch.manual_seed(0)
+    G, D = build_generator(engine, False), build_discriminator(engine, False)
+    D.eval()  # spectral norm's power iteration would change D between the two calls
+    image = torch.rand(1, 3, 64, 64) * 2 - 1
+    hole = torch.zeros(1, 1, 64, 64)
+    hole[..., 16:40, 20:44] = 1
+    full = generator_losses(engine, G, D, image, hole, None, True, 1.0)[1]
+    part = generator_losses(engine, G, D, image, hole, None, True, 0.25)[1]
+    assert abs(float(full["adv"])) > 1e-4
+    assert torch.allclose(part["adv"], 0.25 * full["adv"], rtol=1e-4, atol=1e-6)
+    assert all(torch.equal(part[k], full[k]) for k in full if k != "adv")
+
+
+def test_negative_adv_weight_is_refused(photo_dir, tmp_path):
+    config = TrainConfig(engine="gated", data=str(photo_dir), out=str(tmp_path / "run"), size=64,
+                         steps=1, device="cpu", adv_weight=-1)
+    with pytest.raises(UserError, match="adv-weight"):
+        train(config, log=lambda *a: None)
+
+
 def test_exported_weights_resume_the_generator_for_fine_tuning(photo_dir, tmp_path):
     from inpaint_studio.training.train import build_discriminator, build_generator, resume_from
 
