@@ -3,7 +3,8 @@
 Crops, resizing, padding, compositing and change-box search are measured by filling with
 an engine that returns its input (so the engine costs nothing); Telea shows a real
 engine on the same crops. Prints seconds per call (best of 3) for 24 MP photos, 8- and
-16-bit, with 1 large and 200 small holes, feather 0 and 8, and native_size 512 (learned nets).
+16-bit, with 1 large and 200 small holes, feather 0 and 8, native_size 512 (learned nets),
+and without colour matching (its cost is the difference to the first row).
 
 python benchmarks/bench_pipeline.py
 """
@@ -59,11 +60,14 @@ def main():
     for name, image in images.items():
         for kind in ("1 large", "200 small"):
             mask = holes(h, w, kind)
-            for label, engine, feather in (("no-op", NoOpEngine(), 0),
-                                           ("no-op feather 8", NoOpEngine(), 8),
-                                           ("no-op native 512", NoOpEngine(512, 8), 0),
-                                           ("telea", telea, 0)):
-                secs = best(lambda: run_fill(image, mask, engine, feather=feather))
+            for label, engine, feather, match in (
+                    ("no-op", NoOpEngine(), 0, True),
+                    ("no-op, no colours", NoOpEngine(), 0, False),
+                    ("no-op feather 8", NoOpEngine(), 8, True),
+                    ("no-op native 512", NoOpEngine(512, 8), 0, True),
+                    ("telea", telea, 0, True)):
+                secs = best(lambda: run_fill(image, mask, engine, feather=feather,
+                                             colour_match=match))
                 print(f"  {name:12s} {kind:10s} {label:18s} {secs:6.3f}")
 
 
