@@ -20,6 +20,7 @@ from inpaint_studio.pipeline.resize import resize_part
 WORK_SIZE = 256  # blocks are the smallest integer size that fits the crop's long side in this
 BAND = 1  # work-grid blocks on each side of the hole border that are compared
 SIGMA = 2.0  # Gaussian along the border, in blocks (tuned on the training photos)
+LIMIT = 40.0  # largest correction per channel (0-255): wrong content gets a tint, not a smear
 
 
 def membrane(values: np.ndarray, fixed: np.ndarray, iterations: int = 40) -> np.ndarray:
@@ -67,10 +68,11 @@ def _blocks(a: np.ndarray, f: int) -> np.ndarray:
 
 def match_colour(image: np.ndarray, hole: np.ndarray, filled: np.ndarray, *,
                  exclude: Optional[np.ndarray] = None, band: int = BAND,
-                 sigma: float = SIGMA) -> np.ndarray:
+                 sigma: float = SIGMA, limit: float = LIMIT) -> np.ndarray:
     """Return ``filled`` (uint8 (H, W, 3)) with its low-frequency colour inside ``hole``
     pulled towards ``image``'s colour around the hole. ``exclude`` (bool) marks known
-    pixels not to trust (other holes, avoid areas). Inputs are not modified.
+    pixels not to trust (other holes, avoid areas). Inputs are not modified. The border
+    differences, and so the correction, are clipped to +-``limit`` per channel.
 
     The work grid has f x f blocks (f the smallest integer that fits the crop's long side
     in ``WORK_SIZE``) and covers only the hole's box grown by the reach of the blur.
@@ -110,7 +112,7 @@ def match_colour(image: np.ndarray, hole: np.ndarray, filled: np.ndarray, *,
     if not pin.any():
         return out
     diff = np.zeros_like(img_small)
-    diff[pin] = known_mean[pin] - fill_mean[pin]
+    diff[pin] = np.clip(known_mean[pin] - fill_mean[pin], -limit, limit)
     correction = membrane(diff, pin)
     # only the hole's box is resized back up and applied
     box = BBox(hb.x0 - x0, hb.y0 - y0, hb.x1 - x0, hb.y1 - y0)

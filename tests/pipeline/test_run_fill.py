@@ -178,6 +178,22 @@ def test_colour_match_pulls_a_shifted_fill_to_its_surroundings(hires):
     assert abs(detail(matched) - detail(truth)) < 0.05 * detail(truth)
 
 
+def test_colour_match_is_limited_so_wrong_content_is_tinted_not_smeared():
+    from inpaint_studio.pipeline.colour import LIMIT
+
+    truth = smooth_photo()
+    hole = np.zeros(truth.shape[:2], bool)
+    hole[50:110, 60:140] = True
+    shift = np.array([-110, 0, 100])
+    raw = run_fill(truth, hole, ShiftedTruthEngine(truth, shift), margin=300,
+                   colour_match=False).image
+    out = run_fill(truth, hole, ShiftedTruthEngine(truth, shift), margin=300).image
+    moved = (out[hole].astype(int) - raw[hole]).mean(axis=0)
+    assert moved[0] == pytest.approx(LIMIT, abs=2) and moved[2] == pytest.approx(-LIMIT, abs=2)
+    assert abs(moved[1]) < 2
+    assert (np.abs(out[hole].astype(int) - raw[hole]) <= LIMIT + 1).all()
+
+
 def test_colour_match_leaves_a_fill_that_already_fits_nearly_alone():
     truth = smooth_photo()
     hole = np.zeros(truth.shape[:2], bool)

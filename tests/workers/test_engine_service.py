@@ -53,10 +53,10 @@ def test_fill_runs_and_engine_stays_loaded(qtbot, service):
     assert fake_engines.FlatEngine.unloads == 1
 
 
-@pytest.mark.parametrize("colour_match,expect", [(True, 100), (False, 7)])
+@pytest.mark.parametrize("colour_match,expect", [(True, 100), (False, 70)])
 def test_colour_match_reaches_the_pipeline(qtbot, service, colour_match, expect):
-    # a flat fill of 7 on a flat photo of 100: matching pulls it all the way to 100
-    job, image, hole = small_job(params={"value": 7}, colour_match=colour_match)
+    # a flat fill of 70 on a flat photo of 100: matching pulls it all the way to 100
+    job, image, hole = small_job(params={"value": 70}, colour_match=colour_match)
     with qtbot.waitSignal(service.finished, timeout=10000) as blocker:
         service.submit(job)
     result = blocker.args[1].image
