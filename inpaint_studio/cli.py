@@ -403,6 +403,9 @@ def add_train(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--every", type=int, default=200, help="steps between previews, validation and checkpoints")
     p.add_argument("--export", metavar="FILE", help="when done, write the fp16 generator weights here")
+    p.add_argument("--keep", action="store_true", help="also keep the fp16 generator of every "
+                   "checkpoint as OUT/gen_STEP.pth, to pick the best one afterwards (e.g. during "
+                   "an adversarial phase)")
     p.add_argument("--slim", metavar="FILE", help="when done, also write a small checkpoint here (generator "
                    "and discriminator in fp16, no optimiser state) to continue on another machine")
     p.set_defaults(func=cmd_train)
@@ -414,7 +417,7 @@ def cmd_train(args) -> int:
     config = TrainConfig(engine=args.engine, sketch=args.sketch, data=args.data, out=args.out,
                          size=args.size, steps=args.steps, batch=args.batch, lr=args.lr,
                          device=args.device, resume=args.resume, seed=args.seed, adv_from=args.adv_from,
-                         adv_weight=args.adv_weight, minutes=args.minutes, workers=args.workers,
+                         adv_weight=args.adv_weight, keep=args.keep, minutes=args.minutes, workers=args.workers,
                          preview_every=args.every, val_every=args.every, save_every=args.every)
     result = train(config)
     if result["rank"]:

@@ -50,6 +50,7 @@ class TrainConfig:
     adv_weight: float = 1.0  # times the papers' adversarial weight (lower: a gentler fine-tune)
     minutes: float = 0.0  # stop (with a checkpoint) after this long; 0: no time limit
     workers: int = 0  # processes making samples; 0: in the training process
+    keep: bool = False  # also write the generator of every checkpoint as OUT/gen_STEP.pth
 
 
 # ---------------------------------------------------------------- networks
@@ -288,16 +289,20 @@ def slim_checkpoint(checkpoint: Path, out: Path) -> Path:
     return Path(out)
 
 
+def weights_payload(g_state: dict, config: dict, step: int) -> dict:
+    """Our fp16 weights file (on the CPU) for a generator state_dict."""
+    sd = {k: (v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu())
+          for k, v in g_state.items()}
+    layout = "gated-sketch" if config["engine"] == "gated" and config["sketch"] else (
+        "pennet-official" if config["engine"] == "pennet" else "deepfill2-pt")
+    return {"format": "inpaint-studio-weights", "engine": config["engine"], "layout": layout,
+            "state_dict": sd, "steps": int(step)}
+
+
 def export_weights(checkpoint: Path, out: Path) -> Path:
     """Write the generator of a training checkpoint as our fp16 weights file."""
     state = load_checkpoint(checkpoint)
-    config = state["config"]
-    sd = {k: (v.half() if v.is_floating_point() else v) for k, v in state["G"].items()}
-    layout = "gated-sketch" if config["engine"] == "gated" and config["sketch"] else (
-        "pennet-official" if config["engine"] == "pennet" else "deepfill2-pt")
-    payload = {"format": "inpaint-studio-weights", "engine": config["engine"], "layout": layout,
-               "state_dict": sd, "steps": int(state["step"])}
-    save_checkpoint(Path(out), payload)
+    save_checkpoint(Path(out), weights_payload(state["G"], state["config"], state["step"]))
     return Path(out)
 
 
@@ -403,6 +408,9 @@ def train(config: TrainConfig, log=print) -> dict:
             save_checkpoint(out / "last.pt", {
                 "G": G.state_dict(), "D": D.state_dict(), "opt_g": opt_g.state_dict(),
                 "opt_d": opt_d.state_dict(), "step": step, "config": asdict(config)})
+            if config.keep:
+                save_checkpoint(out / f"gen_{step:07d}.pth",
+                                weights_payload(G.state_dict(), asdict(config), step))
     if world > 1:
         dist.barrier()  # the checkpoint is written before any process moves on
         dist.destroy_process_group()

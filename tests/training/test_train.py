@@ -155,6 +155,22 @@ def test_worker_batches_differ_between_workers(photo_dir):
     assert not np.array_equal(first[0], second[0])
 
 
+def test_keep_writes_the_generator_of_every_checkpoint(photo_dir, tmp_path):
+    out = tmp_path / "run"
+    config = TrainConfig(engine="gated", sketch=True, data=str(photo_dir), out=str(out), size=64,
+                         steps=2, batch=1, device="cpu", preview_every=1, val_every=2, save_every=1,
+                         val_samples=1, keep=True)
+    train(config, log=lambda *a: None)
+    kept = sorted(p.name for p in out.glob("gen_*.pth"))
+    assert kept == ["gen_0000001.pth", "gen_0000002.pth"]
+    first, last = (load_checkpoint(out / name) for name in kept)
+    exported = load_checkpoint(export_weights(out / "last.pt", tmp_path / "export.pth"))
+    assert last["steps"] == 2 and first["steps"] == 1 and last["layout"] == "gated-sketch"
+    for k, v in exported["state_dict"].items():
+        assert torch.equal(last["state_dict"][k], v)
+    assert any(not torch.equal(first["state_dict"][k], v) for k, v in exported["state_dict"].items())
+
+
 def test_slim_checkpoint_resumes_generator_and_discriminator(photo_dir, tmp_path):
     from inpaint_studio.training.train import build_discriminator, build_generator, resume_from, slim_checkpoint
 
@@ -182,12 +198,14 @@ def test_cli_train_with_time_budget_workers_and_export(photo_dir, tmp_path):
     code = main(["train", "--engine", "pennet", "--data", str(photo_dir), "--out", str(tmp_path / "run"),
                  "--size", "64", "--batch", "1", "--steps", "100000", "--every", "100000",
                  "--minutes", "0.002", "--workers", "1", "--device", "cpu", "--export", str(exported),
-                 "--slim", str(tmp_path / "slim.pt")])
+                 "--slim", str(tmp_path / "slim.pt"), "--keep", "--adv-weight", "0.5"])
     assert code == 0
     payload = torch.load(exported, weights_only=True)
     assert payload["engine"] == "pennet" and 1 <= payload["steps"] < 100_000
+    assert [p.name for p in (tmp_path / "run").glob("gen_*.pth")] == [f"gen_{payload['steps']:07d}.pth"]
     slim = torch.load(tmp_path / "slim.pt", weights_only=True)
     assert set(slim) == {"G", "D", "step", "config"} and slim["step"] == payload["steps"]
+    assert slim["config"]["adv_weight"] == 0.5 and slim["config"]["keep"]
 
 
 def test_torchrun_trains_on_two_processes_and_exports_once(photo_dir, tmp_path):
