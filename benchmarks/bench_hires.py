@@ -87,18 +87,11 @@ def fill_down(image, hole, engine):
 
 
 def fill_hires_telea(image, hole, refiner):
-    """Hires with Telea as the coarse engine and PatchMatch refining, per region."""
+    """Hires with Telea as the coarse engine and PatchMatch refining."""
     from inpaint_studio.engines import registry
-    from inpaint_studio.pipeline.hires import fill_component
-    from inpaint_studio.pipeline.regions import find_regions
+    from inpaint_studio.pipeline.run import run_fill
 
-    engine = registry.create("telea", "cpu")
-    out = image.copy()
-    for region in find_regions(hole, refiner.info.min_context):
-        box = region.crop
-        filled = fill_component(engine, image[box.slices], hole[box.slices], refiner=refiner)
-        out[box.slices][region.mask] = filled[region.mask]
-    return out
+    return run_fill(image, hole, registry.create("telea", "cpu"), hires="on", refiner=refiner).image
 
 
 def fill_single(image, hole, engine):

@@ -417,7 +417,8 @@ def cmd_train(args) -> int:
     config = TrainConfig(engine=args.engine, sketch=args.sketch, data=args.data, out=args.out,
                          size=args.size, steps=args.steps, batch=args.batch, lr=args.lr,
                          device=args.device, resume=args.resume, seed=args.seed, adv_from=args.adv_from,
-                         adv_weight=args.adv_weight, keep=args.keep, minutes=args.minutes, workers=args.workers,
+                         adv_weight=args.adv_weight, keep=args.keep, minutes=args.minutes,
+                         workers=args.workers,
                          preview_every=args.every, val_every=args.every, save_every=args.every)
     result = train(config)
     if result["rank"]:

@@ -5,8 +5,8 @@ The crop is shrunk by a power of two until it fits the engine (its native size, 
 Then, one x2 level at a time up to full size, the current fill is upsampled into the hole
 and refined by a PatchMatch refiner that copies real texture from the known pixels of that
 level while staying close to the upsampled fill. Large holes are refined in tiles that
-split the hole box, so each hole pixel is refined exactly once per level. Last, the fill's
-low-frequency colour is matched to its surroundings (``colour.match_colour``).
+split the hole box, so each hole pixel is refined exactly once per level. (``run.run_fill``
+then matches the fill's colour to its surroundings, as for every fill.)
 
 The refiner is any object with ``refine(image, hole, init, *, params, closeness, avoid,
 progress, cancel[, sketch]) -> uint8`` (the PatchMatch engine); this module never imports
@@ -28,7 +28,6 @@ import numpy as np
 
 from inpaint_studio.core.types import BBox, CancelToken, ProgressFn, check_cancel
 from inpaint_studio.pipeline import run as _run
-from inpaint_studio.pipeline.colour import match_colour
 from inpaint_studio.pipeline.resize import resize_image, resize_mask, resize_part
 
 WORKING_SIZE = 512  # coarse long side for engines without a native size
@@ -172,12 +171,10 @@ def refine_level(refiner, cur: np.ndarray, hole: np.ndarray, *,
 def fill_component(engine, image: np.ndarray, hole: np.ndarray,
                    sketch: Optional[np.ndarray] = None, avoid: Optional[np.ndarray] = None,
                    params: Optional[Mapping[str, Any]] = None, *, refiner=None,
-                   closeness: Optional[float] = None, colour_match: bool = True,
-                   progress: Optional[ProgressFn] = None,
+                   closeness: Optional[float] = None, progress: Optional[ProgressFn] = None,
                    cancel: Optional[CancelToken] = None) -> np.ndarray:
     """Coarse-to-fine fill of one crop (RGB uint8, bool masks); returns a new RGB uint8
-    crop equal to ``image`` outside ``hole``; ``colour_match``: finish with
-    ``colour.match_colour``.
+    crop equal to ``image`` outside ``hole``.
 
     ``refiner`` defaults to ``engine`` when it can refine (PatchMatch); with no refiner
     the levels only upsample the coarse fill. ``closeness`` defaults to ``CLOSENESS``.
@@ -231,7 +228,6 @@ def fill_component(engine, image: np.ndarray, hole: np.ndarray,
                                params=refine_params, closeness=closeness, nnf=nnf,
                                keep_nnf=k < len(levels) - 1, progress=sub, cancel=cancel)
     check_cancel(cancel)
-    out = match_colour(image, hole, cur, exclude=avoid) if colour_match else cur
     if progress is not None:
         progress(1.0, "done")
-    return out
+    return cur

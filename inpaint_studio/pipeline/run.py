@@ -94,13 +94,14 @@ def _feather(feather: int | str, height: int, width: int) -> int:
 
 def _fill_one(engine, use_hires: bool, refiner, colour_match: bool, image, hole, sketch, avoid,
               params, **kwargs) -> np.ndarray:
-    """One region's crop, filled (hires matches colours at the end of its own levels)."""
+    """One region's crop, filled, its colour matched to the surroundings if asked."""
     if use_hires:
         from inpaint_studio.pipeline import hires  # imports this module: import here
 
-        return hires.fill_component(engine, image, hole, sketch, avoid, params, refiner=refiner,
-                                    colour_match=colour_match, **kwargs)
-    filled = fill_crop(engine, image, hole, sketch, avoid, params, **kwargs)
+        filled = hires.fill_component(engine, image, hole, sketch, avoid, params, refiner=refiner,
+                                      **kwargs)
+    else:
+        filled = fill_crop(engine, image, hole, sketch, avoid, params, **kwargs)
     return match_colour(image, hole, filled, exclude=avoid) if colour_match else filled
 
 

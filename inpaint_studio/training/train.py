@@ -284,15 +284,20 @@ def slim_checkpoint(checkpoint: Path, out: Path) -> Path:
     state = load_checkpoint(checkpoint)
     slim = {k: state[k] for k in ("step", "config")}
     for name in ("G", "D"):
-        slim[name] = {k: (v.half() if v.is_floating_point() else v) for k, v in state[name].items()}
+        slim[name] = _half(state[name])
     save_checkpoint(Path(out), slim)
     return Path(out)
 
 
+def _half(state: dict) -> dict:
+    """A state_dict on the CPU with its floating-point tensors in fp16."""
+    return {k: (v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu())
+            for k, v in state.items()}
+
+
 def weights_payload(g_state: dict, config: dict, step: int) -> dict:
     """Our fp16 weights file (on the CPU) for a generator state_dict."""
-    sd = {k: (v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu())
-          for k, v in g_state.items()}
+    sd = _half(g_state)
     layout = "gated-sketch" if config["engine"] == "gated" and config["sketch"] else (
         "pennet-official" if config["engine"] == "pennet" else "deepfill2-pt")
     return {"format": "inpaint-studio-weights", "engine": config["engine"], "layout": layout,

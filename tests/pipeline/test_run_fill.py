@@ -273,7 +273,7 @@ def test_hires_modes_delegate_to_coarse_to_fine(monkeypatch):
 
     used = []
 
-    def spy(engine, *args, refiner=None, colour_match=True, **kwargs):
+    def spy(engine, *args, refiner=None, **kwargs):
         used.append(args[0].shape)
         return run.fill_crop(engine, *args, **kwargs)
 
