@@ -51,6 +51,7 @@ class TrainConfig:
     minutes: float = 0.0  # stop (with a checkpoint) after this long; 0: no time limit
     workers: int = 0  # processes making samples; 0: in the training process
     keep: bool = False  # also write the generator of every checkpoint as OUT/gen_STEP.pth
+    decay: bool = False  # lr falls linearly from lr at the first step to 0 at `steps`
 
 
 # ---------------------------------------------------------------- networks
@@ -314,6 +315,11 @@ def export_weights(checkpoint: Path, out: Path) -> Path:
 # ---------------------------------------------------------------- loop
 
 
+def decayed_lr(lr: float, first: int, step: int, end: int) -> float:
+    """Linear decay from ``lr`` at step ``first`` to 0 at step ``end``."""
+    return lr * max(0, end - step) / max(1, end - first)
+
+
 def _setup_distributed():
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
@@ -373,6 +379,9 @@ def train(config: TrainConfig, log=print) -> dict:
     last = config.steps
     tty = sys.stderr.isatty()
     while step < last:
+        if config.decay:
+            for group in opt_g.param_groups + opt_d.param_groups:
+                group["lr"] = decayed_lr(config.lr, first, step, config.steps)
         image, hole, sketch = batch_tensors(next(stream), device)
         adversarial = step >= config.adv_from
         with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):

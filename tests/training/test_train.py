@@ -171,6 +171,23 @@ def test_keep_writes_the_generator_of_every_checkpoint(photo_dir, tmp_path):
     assert any(not torch.equal(first["state_dict"][k], v) for k, v in exported["state_dict"].items())
 
 
+def test_decay_lowers_the_learning_rate_linearly_to_zero_at_the_last_step(photo_dir, tmp_path):
+    from inpaint_studio.training.train import decayed_lr
+
+    assert [decayed_lr(1e-4, 10, s, 14) for s in (10, 11, 13, 14, 20)] == pytest.approx([1e-4, 7.5e-5, 2.5e-5, 0, 0])
+    config = TrainConfig(engine="gated", sketch=True, data=str(photo_dir), out=str(tmp_path / "run"), size=64,
+                         steps=2, batch=1, device="cpu", preview_every=10, val_every=10, save_every=10,
+                         val_samples=1, lr=1e-4)
+    train(config, log=lambda *a: None)
+    config.resume, config.steps, config.decay = str(tmp_path / "run" / "last.pt"), 4, True
+    train(config, log=lambda *a: None)
+    state = load_checkpoint(tmp_path / "run" / "last.pt")
+    assert state["step"] == 4 and state["config"]["decay"]
+    # the last update (step 3 -> 4) ran at 1e-4 * (4 - 3) / (4 - 2)
+    assert state["opt_g"]["param_groups"][0]["lr"] == pytest.approx(5e-5)
+    assert state["opt_d"]["param_groups"][0]["lr"] == pytest.approx(5e-5)
+
+
 def test_slim_checkpoint_resumes_generator_and_discriminator(photo_dir, tmp_path):
     from inpaint_studio.training.train import build_discriminator, build_generator, resume_from, slim_checkpoint
 
@@ -198,14 +215,14 @@ def test_cli_train_with_time_budget_workers_and_export(photo_dir, tmp_path):
     code = main(["train", "--engine", "pennet", "--data", str(photo_dir), "--out", str(tmp_path / "run"),
                  "--size", "64", "--batch", "1", "--steps", "100000", "--every", "100000",
                  "--minutes", "0.002", "--workers", "1", "--device", "cpu", "--export", str(exported),
-                 "--slim", str(tmp_path / "slim.pt"), "--keep", "--adv-weight", "0.5"])
+                 "--slim", str(tmp_path / "slim.pt"), "--keep", "--adv-weight", "0.5", "--decay"])
     assert code == 0
     payload = torch.load(exported, weights_only=True)
     assert payload["engine"] == "pennet" and 1 <= payload["steps"] < 100_000
     assert [p.name for p in (tmp_path / "run").glob("gen_*.pth")] == [f"gen_{payload['steps']:07d}.pth"]
     slim = torch.load(tmp_path / "slim.pt", weights_only=True)
     assert set(slim) == {"G", "D", "step", "config"} and slim["step"] == payload["steps"]
-    assert slim["config"]["adv_weight"] == 0.5 and slim["config"]["keep"]
+    assert slim["config"]["adv_weight"] == 0.5 and slim["config"]["keep"] and slim["config"]["decay"]
 
 
 def test_torchrun_trains_on_two_processes_and_exports_once(photo_dir, tmp_path):
