@@ -312,6 +312,39 @@ def export_weights(checkpoint: Path, out: Path) -> Path:
     return Path(out)
 
 
+def interpolate_weights(first: Path, second: Path, alpha: float, out: Path) -> Path:
+    """Network interpolation (Wang et al., ESRGAN 2018): ``(1 - alpha) * first + alpha *
+    second``, for two generators of one network, e.g. a reconstruction-trained one and its
+    adversarial fine-tune; alpha trades fidelity for sharpness. Takes training checkpoints
+    or exported weights; writes our fp16 weights file with the layout of ``first``."""
+    if not 0.0 <= alpha <= 1.0:
+        raise UserError(f"alpha must be between 0 and 1, got {alpha}")
+    (a, meta), (b, other) = (_generator(Path(first)), _generator(Path(second)))
+    if (meta["engine"], meta["layout"]) != (other["engine"], other["layout"]):
+        raise UserError(f"cannot interpolate {meta['engine']}/{meta['layout']} weights with "
+                        f"{other['engine']}/{other['layout']} weights")
+    if a.keys() != b.keys() or any(a[k].shape != b[k].shape for k in a):
+        raise UserError(f"{Path(first).name} and {Path(second).name} are not the same network")
+    mixed = {k: torch.lerp(v.float(), b[k].float(), alpha) if v.is_floating_point() else v
+             for k, v in a.items()}
+    payload = {**meta, "state_dict": _half(mixed),
+               "steps": int(round((1 - alpha) * meta["steps"] + alpha * other["steps"]))}
+    save_checkpoint(Path(out), payload)
+    return Path(out)
+
+
+def _generator(path: Path) -> tuple[dict, dict]:
+    """(generator state_dict, our weights file fields but the state_dict) of a checkpoint or
+    exported weights file."""
+    state = load_checkpoint(path)
+    if state.get("format") != "inpaint-studio-weights":
+        if "G" not in state or "config" not in state:
+            raise UserError(f"{path.name} is neither a training checkpoint nor Inpaint Studio weights")
+        state = weights_payload(state["G"], state["config"], state["step"])
+    sd = state["state_dict"]
+    return sd, {k: v for k, v in state.items() if k != "state_dict"}
+
+
 # ---------------------------------------------------------------- loop
 
 
