@@ -23,6 +23,7 @@ import torch.distributed as dist
 from torch.nn import functional as F
 
 from inpaint_studio.core.errors import UserError
+from inpaint_studio.engines.weights import FORMAT
 from inpaint_studio.training.dataset import PhotoCrops, list_photos, read_rgb, split_photos
 from inpaint_studio.training.losses import (PatchDiscriminator, SNPatchGAN, hinge_d_loss,
                                             hinge_g_loss, masked_l1)
@@ -242,9 +243,15 @@ def save_preview(path: Path, image, hole, comp) -> None:
 
 
 def save_checkpoint(path: Path, state: dict) -> None:
+    """Write to a temp file, then rename; an unwritable place is a UserError."""
     tmp = path.with_suffix(".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+    except (OSError, RuntimeError) as exc:  # torch reports a missing folder as RuntimeError
+        if tmp.parent.is_dir():
+            tmp.unlink(missing_ok=True)
+        raise UserError(f"cannot write {path}: {str(exc).strip().splitlines()[0]}") from None
 
 
 def load_checkpoint(path: Path) -> dict:
@@ -258,7 +265,7 @@ def resume_from(path: Path, config: TrainConfig, G, D, opt_g, opt_d) -> int:
     only: fine-tuning shipped weights, or a small file to carry to another machine; the
     discriminator and optimisers start afresh). Returns the step to continue from."""
     state = load_checkpoint(path)
-    if state.get("format") == "inpaint-studio-weights":
+    if state.get("format") == FORMAT:
         sketch = state.get("layout") == "gated-sketch"
         if state.get("engine") != config.engine or sketch != (config.engine == "gated" and config.sketch):
             raise UserError(f"{path.name} holds {state.get('engine')} weights ({state.get('layout')}), "
@@ -301,7 +308,7 @@ def weights_payload(g_state: dict, config: dict, step: int) -> dict:
     sd = _half(g_state)
     layout = "gated-sketch" if config["engine"] == "gated" and config["sketch"] else (
         "pennet-official" if config["engine"] == "pennet" else "deepfill2-pt")
-    return {"format": "inpaint-studio-weights", "engine": config["engine"], "layout": layout,
+    return {"format": FORMAT, "engine": config["engine"], "layout": layout,
             "state_dict": sd, "steps": int(step)}
 
 
@@ -319,30 +326,28 @@ def interpolate_weights(first: Path, second: Path, alpha: float, out: Path) -> P
     or exported weights; writes our fp16 weights file with the layout of ``first``."""
     if not 0.0 <= alpha <= 1.0:
         raise UserError(f"alpha must be between 0 and 1, got {alpha}")
-    (a, meta), (b, other) = (_generator(Path(first)), _generator(Path(second)))
-    if (meta["engine"], meta["layout"]) != (other["engine"], other["layout"]):
-        raise UserError(f"cannot interpolate {meta['engine']}/{meta['layout']} weights with "
-                        f"{other['engine']}/{other['layout']} weights")
+    first_w, second_w = _weights_file(Path(first)), _weights_file(Path(second))
+    kinds = [f"{w['engine']}/{w['layout']}" for w in (first_w, second_w)]
+    if kinds[0] != kinds[1]:
+        raise UserError(f"cannot interpolate {kinds[0]} weights with {kinds[1]} weights")
+    a, b = first_w["state_dict"], second_w["state_dict"]
     if a.keys() != b.keys() or any(a[k].shape != b[k].shape for k in a):
         raise UserError(f"{Path(first).name} and {Path(second).name} are not the same network")
     mixed = {k: torch.lerp(v.float(), b[k].float(), alpha) if v.is_floating_point() else v
              for k, v in a.items()}
-    payload = {**meta, "state_dict": _half(mixed),
-               "steps": int(round((1 - alpha) * meta["steps"] + alpha * other["steps"]))}
-    save_checkpoint(Path(out), payload)
+    steps = int(round((1 - alpha) * first_w["steps"] + alpha * second_w["steps"]))
+    save_checkpoint(Path(out), {**first_w, "state_dict": _half(mixed), "steps": steps})
     return Path(out)
 
 
-def _generator(path: Path) -> tuple[dict, dict]:
-    """(generator state_dict, our weights file fields but the state_dict) of a checkpoint or
-    exported weights file."""
+def _weights_file(path: Path) -> dict:
+    """Our weights file fields for an exported weights file or a training checkpoint."""
     state = load_checkpoint(path)
-    if state.get("format") != "inpaint-studio-weights":
-        if "G" not in state or "config" not in state:
-            raise UserError(f"{path.name} is neither a training checkpoint nor Inpaint Studio weights")
-        state = weights_payload(state["G"], state["config"], state["step"])
-    sd = state["state_dict"]
-    return sd, {k: v for k, v in state.items() if k != "state_dict"}
+    if state.get("format") == FORMAT:
+        return state
+    if "G" not in state or "config" not in state:
+        raise UserError(f"{path.name} is neither a training checkpoint nor Inpaint Studio weights")
+    return weights_payload(state["G"], state["config"], state["step"])
 
 
 # ---------------------------------------------------------------- loop

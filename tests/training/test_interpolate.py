@@ -58,6 +58,8 @@ def test_mismatched_networks_and_bad_alpha_are_refused(tmp_path):
     with pytest.raises(UserError, match="neither a training checkpoint nor"):
         interpolate_weights(a, tmp_path / "junk.pt", 0.5, tmp_path / "x.pth")
     assert not (tmp_path / "x.pth").exists()
+    with pytest.raises(UserError, match="cannot write .*missing"):
+        interpolate_weights(a, a, 0.5, tmp_path / "missing" / "x.pth")
 
 
 def test_script_writes_the_blend(tmp_path, capsys):
