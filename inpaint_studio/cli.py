@@ -396,6 +396,9 @@ def add_train(sub) -> None:
                         "gentle sharpening fine-tune after a reconstruction-only phase)")
     p.add_argument("--decay", action="store_true", help="lower the learning rate linearly from --lr "
                    "at the first step to 0 at --steps (to settle a fine-tune)")
+    p.add_argument("--holes", type=_ratio_range, default=(0.05, 0.60), metavar="LOW-HIGH",
+                   help="range of hole sizes as fractions of the crop (default 0.05-0.60; "
+                        "e.g. 0.05-0.35 to fine-tune for the object sizes you usually remove)")
     p.add_argument("--minutes", type=float, default=0, help="stop with a checkpoint after this many minutes")
     p.add_argument("--workers", type=int, default=0,
                    help="processes making training samples (default 0: the training process itself)")
@@ -413,6 +416,16 @@ def add_train(sub) -> None:
     p.set_defaults(func=cmd_train)
 
 
+def _ratio_range(text: str) -> tuple[float, float]:
+    try:
+        low, high = (float(v) for v in text.split("-"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LOW-HIGH, e.g. 0.05-0.35, got '{text}'") from None
+    if not 0.01 <= low < high <= 0.9:
+        raise argparse.ArgumentTypeError(f"need 0.01 <= LOW < HIGH <= 0.9, got '{text}'")
+    return low, high
+
+
 def cmd_train(args) -> int:
     from inpaint_studio.training.train import TrainConfig, export_weights, slim_checkpoint, train
 
@@ -420,7 +433,7 @@ def cmd_train(args) -> int:
                          size=args.size, steps=args.steps, batch=args.batch, lr=args.lr,
                          device=args.device, resume=args.resume, seed=args.seed, adv_from=args.adv_from,
                          adv_weight=args.adv_weight, keep=args.keep, decay=args.decay, minutes=args.minutes,
-                         workers=args.workers,
+                         workers=args.workers, holes=args.holes,
                          preview_every=args.every, val_every=args.every, save_every=args.every)
     result = train(config)
     if result["rank"]:

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from inpaint_studio.core.errors import UserError
-from inpaint_studio.training.holes import random_hole, sketch_from_edges
+from inpaint_studio.training.holes import MAX_RATIO, MIN_RATIO, random_hole, sketch_from_edges
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp"}
 
@@ -40,11 +40,13 @@ def read_rgb(path: Path, max_side: int = 1536) -> np.ndarray:
 class PhotoCrops:
     """Random size x size crops of in-memory photos (scale 1/4 .. 1 of the short side)."""
 
-    def __init__(self, photos: list[np.ndarray], size: int = 256) -> None:
+    def __init__(self, photos: list[np.ndarray], size: int = 256,
+                 holes: tuple[float, float] = (MIN_RATIO, MAX_RATIO)) -> None:
         if not photos:
             raise UserError("no training photos")
         self.photos = photos
         self.size = size
+        self.holes = holes  # range of hole ratios
 
     @classmethod
     def from_folder(cls, folder: Path, size: int = 256) -> "PhotoCrops":
@@ -69,7 +71,7 @@ class PhotoCrops:
     def sample(self, rng: np.random.Generator, with_sketch: bool = False):
         """(image uint8 HxWx3, hole bool HxW, sketch bool HxW or None)."""
         image = self.crop(rng)
-        hole = random_hole(self.size, rng)
+        hole = random_hole(self.size, rng, *self.holes)
         sketch = sketch_from_edges(image, hole, rng) if with_sketch else None
         return image, hole, sketch
 

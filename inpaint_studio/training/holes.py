@@ -70,21 +70,23 @@ def scratches(size: int, rng: np.random.Generator, count: int = 6) -> np.ndarray
     return mask.astype(bool)
 
 
-def random_hole(size: int, rng: np.random.Generator) -> np.ndarray:
-    """A bool (size, size) hole mask covering between 5 % and 60 % of the image."""
+def random_hole(size: int, rng: np.random.Generator, low: float = MIN_RATIO,
+                high: float = MAX_RATIO) -> np.ndarray:
+    """A bool (size, size) hole mask covering between ``low`` and ``high`` of the image
+    (5 % and 60 % by default)."""
     kinds = (strokes, rectangles, blob, scratches)
     mask = np.zeros((size, size), bool)
-    target = rng.uniform(MIN_RATIO, MAX_RATIO)
+    target = rng.uniform(low, high)
     for _ in range(12):
         kind = kinds[int(rng.choice(4, p=[0.4, 0.15, 0.3, 0.15]))]
         candidate = mask | kind(size, rng)
-        if candidate.mean() > MAX_RATIO:
+        if candidate.mean() > high:
             continue
         mask = candidate
         if mask.mean() >= target:
             break
-    if mask.mean() < MIN_RATIO:  # top up with a blob-free rectangle
-        side = int(math.ceil(math.sqrt(MIN_RATIO * 1.2) * size))
+    if mask.mean() < low:  # top up with a blob-free rectangle
+        side = int(math.ceil(math.sqrt(low * 1.2) * size))
         x, y = (int(v) for v in rng.integers(0, size - side, 2))
         mask[y:y + side, x:x + side] = True
     return mask

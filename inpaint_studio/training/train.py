@@ -25,6 +25,7 @@ from torch.nn import functional as F
 from inpaint_studio.core.errors import UserError
 from inpaint_studio.engines.weights import FORMAT
 from inpaint_studio.training.dataset import PhotoCrops, list_photos, read_rgb, split_photos
+from inpaint_studio.training.holes import MAX_RATIO, MIN_RATIO
 from inpaint_studio.training.losses import (PatchDiscriminator, SNPatchGAN, hinge_d_loss,
                                             hinge_g_loss, masked_l1)
 
@@ -53,6 +54,7 @@ class TrainConfig:
     workers: int = 0  # processes making samples; 0: in the training process
     keep: bool = False  # also write the generator of every checkpoint as OUT/gen_STEP.pth
     decay: bool = False  # lr falls linearly from lr at the first step to 0 at `steps`
+    holes: tuple = (MIN_RATIO, MAX_RATIO)  # range of training hole ratios
 
 
 # ---------------------------------------------------------------- networks
@@ -382,6 +384,9 @@ def train(config: TrainConfig, log=print) -> dict:
 
     if not config.adv_weight >= 0:
         raise UserError(f"--adv-weight must be 0 or more, got {config.adv_weight}")
+    low, high = config.holes
+    if not 0.01 <= low < high <= 0.9:
+        raise UserError(f"--holes must be two ratios 0.01 <= LOW < HIGH <= 0.9, got {low}-{high}")
     rank, world = _setup_distributed()
     device = pick_device(config.device)
     if world > 1 and device.type == "cuda":
@@ -389,7 +394,7 @@ def train(config: TrainConfig, log=print) -> dict:
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     train_paths, val_paths = load_split(Path(config.data))
-    crops = PhotoCrops([read_rgb(p) for p in train_paths], config.size)
+    crops = PhotoCrops([read_rgb(p) for p in train_paths], config.size, tuple(config.holes))
     val = validation_set(val_paths, config.size, config.val_samples, config.sketch)
     reference = telea_baseline(val)
 

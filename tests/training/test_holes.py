@@ -13,6 +13,20 @@ def test_random_hole_ratio_in_range(seed):
     assert MIN_RATIO <= hole.mean() <= MAX_RATIO
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_random_hole_keeps_to_a_narrower_range(seed):
+    hole = random_hole(128, np.random.default_rng(seed), 0.10, 0.20)
+    assert 0.10 <= hole.mean() <= 0.20
+
+
+def test_crops_use_their_hole_range():
+    photo = np.random.default_rng(0).integers(0, 255, (200, 200, 3), dtype=np.uint8)
+    crops = PhotoCrops([photo], size=64, holes=(0.30, 0.40))
+    rng = np.random.default_rng(5)
+    ratios = [crops.sample(rng)[1].mean() for _ in range(20)]
+    assert min(ratios) >= 0.30 and max(ratios) <= 0.40
+
+
 def test_random_hole_is_reproducible_and_varied():
     a = random_hole(96, np.random.default_rng(7))
     b = random_hole(96, np.random.default_rng(7))

@@ -106,6 +106,13 @@ def test_negative_adv_weight_is_refused(photo_dir, tmp_path):
         train(config, log=lambda *a: None)
 
 
+def test_bad_hole_range_is_refused(photo_dir, tmp_path):
+    config = TrainConfig(engine="gated", data=str(photo_dir), out=str(tmp_path / "run"), size=64,
+                         steps=1, device="cpu", holes=(0.5, 0.2))
+    with pytest.raises(UserError, match="holes"):
+        train(config, log=lambda *a: None)
+
+
 def test_exported_weights_resume_the_generator_for_fine_tuning(photo_dir, tmp_path):
     from inpaint_studio.training.train import build_discriminator, build_generator, resume_from
 
@@ -215,7 +222,8 @@ def test_cli_train_with_time_budget_workers_and_export(photo_dir, tmp_path):
     code = main(["train", "--engine", "pennet", "--data", str(photo_dir), "--out", str(tmp_path / "run"),
                  "--size", "64", "--batch", "1", "--steps", "100000", "--every", "100000",
                  "--minutes", "0.002", "--workers", "1", "--device", "cpu", "--export", str(exported),
-                 "--slim", str(tmp_path / "slim.pt"), "--keep", "--adv-weight", "0.5", "--decay"])
+                 "--slim", str(tmp_path / "slim.pt"), "--keep", "--adv-weight", "0.5", "--decay",
+                 "--holes", "0.05-0.35"])
     assert code == 0
     payload = torch.load(exported, weights_only=True)
     assert payload["engine"] == "pennet" and 1 <= payload["steps"] < 100_000
@@ -223,6 +231,18 @@ def test_cli_train_with_time_budget_workers_and_export(photo_dir, tmp_path):
     slim = torch.load(tmp_path / "slim.pt", weights_only=True)
     assert set(slim) == {"G", "D", "step", "config"} and slim["step"] == payload["steps"]
     assert slim["config"]["adv_weight"] == 0.5 and slim["config"]["keep"] and slim["config"]["decay"]
+    assert list(slim["config"]["holes"]) == [0.05, 0.35]
+
+
+@pytest.mark.parametrize("value", ["0.3-0.1", "5-35", "0.2", "a-b"])
+def test_cli_train_refuses_bad_hole_ranges(photo_dir, tmp_path, capsys, value):
+    from inpaint_studio.cli import main
+
+    code = main(["train", "--engine", "gated", "--data", str(photo_dir), "--out", str(tmp_path / "run"),
+                 "--holes", value])
+    assert code == 2
+    assert "--holes" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
 
 
 def test_torchrun_trains_on_two_processes_and_exports_once(photo_dir, tmp_path):
