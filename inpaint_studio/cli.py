@@ -396,7 +396,7 @@ def add_train(sub) -> None:
                         "gentle sharpening fine-tune after a reconstruction-only phase)")
     p.add_argument("--decay", action="store_true", help="lower the learning rate linearly from --lr "
                    "at the first step to 0 at --steps (to settle a fine-tune)")
-    p.add_argument("--holes", type=_ratio_range, default=(0.05, 0.60), metavar="LOW-HIGH",
+    p.add_argument("--holes", type=_ratio_range, metavar="LOW-HIGH",
                    help="range of hole sizes as fractions of the crop (default 0.05-0.60; "
                         "e.g. 0.05-0.35 to fine-tune for the object sizes you usually remove)")
     p.add_argument("--minutes", type=float, default=0, help="stop with a checkpoint after this many minutes")
@@ -417,12 +417,15 @@ def add_train(sub) -> None:
 
 
 def _ratio_range(text: str) -> tuple[float, float]:
+    from inpaint_studio.training.holes import check_hole_range
+
     try:
         low, high = (float(v) for v in text.split("-"))
+        check_hole_range(low, high)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected LOW-HIGH, e.g. 0.05-0.35, got '{text}'") from None
-    if not 0.01 <= low < high <= 0.9:
-        raise argparse.ArgumentTypeError(f"need 0.01 <= LOW < HIGH <= 0.9, got '{text}'")
+    except UserError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
     return low, high
 
 
@@ -433,7 +436,7 @@ def cmd_train(args) -> int:
                          size=args.size, steps=args.steps, batch=args.batch, lr=args.lr,
                          device=args.device, resume=args.resume, seed=args.seed, adv_from=args.adv_from,
                          adv_weight=args.adv_weight, keep=args.keep, decay=args.decay, minutes=args.minutes,
-                         workers=args.workers, holes=args.holes,
+                         workers=args.workers, holes=args.holes or TrainConfig.holes,
                          preview_every=args.every, val_every=args.every, save_every=args.every)
     result = train(config)
     if result["rank"]:

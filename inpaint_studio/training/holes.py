@@ -1,7 +1,8 @@
 """Random free-form holes for training: strokes, rectangles, blobs and scratches.
 
 Every generator draws with a numpy Generator so a seed reproduces a mask exactly.
-`random_hole(size, rng)` mixes them until the hole covers 5-60 % of the image.
+`random_hole(size, rng)` mixes them until the hole covers 5-60 % of the image (or a
+given range).
 """
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import math
 
 import cv2
 import numpy as np
+
+from inpaint_studio.core.errors import UserError
 
 MIN_RATIO = 0.05
 MAX_RATIO = 0.60
@@ -85,11 +88,19 @@ def random_hole(size: int, rng: np.random.Generator, low: float = MIN_RATIO,
         mask = candidate
         if mask.mean() >= target:
             break
-    if mask.mean() < low:  # top up with a blob-free rectangle
-        side = int(math.ceil(math.sqrt(low * 1.2) * size))
+    if mask.mean() < low:  # top up with a rectangle; alone if together they are too big
+        side = int(math.ceil(math.sqrt(min(low * 1.2, (low + high) / 2)) * size))
         x, y = (int(v) for v in rng.integers(0, size - side, 2))
-        mask[y:y + side, x:x + side] = True
+        rect = np.zeros_like(mask)
+        rect[y:y + side, x:x + side] = True
+        mask = mask | rect if (mask | rect).mean() <= high else rect
     return mask
+
+
+def check_hole_range(low: float, high: float) -> None:
+    """UserError unless 0.01 <= low < high <= 0.9 (what ``random_hole`` can honour)."""
+    if not 0.01 <= low < high <= 0.9:
+        raise UserError(f"holes must be two ratios 0.01 <= LOW < HIGH <= 0.9, got {low}-{high}")
 
 
 def sketch_from_edges(image: np.ndarray, hole: np.ndarray, rng: np.random.Generator,

@@ -25,7 +25,7 @@ from torch.nn import functional as F
 from inpaint_studio.core.errors import UserError
 from inpaint_studio.engines.weights import FORMAT
 from inpaint_studio.training.dataset import PhotoCrops, list_photos, read_rgb, split_photos
-from inpaint_studio.training.holes import MAX_RATIO, MIN_RATIO
+from inpaint_studio.training.holes import MAX_RATIO, MIN_RATIO, check_hole_range
 from inpaint_studio.training.losses import (PatchDiscriminator, SNPatchGAN, hinge_d_loss,
                                             hinge_g_loss, masked_l1)
 
@@ -384,9 +384,7 @@ def train(config: TrainConfig, log=print) -> dict:
 
     if not config.adv_weight >= 0:
         raise UserError(f"--adv-weight must be 0 or more, got {config.adv_weight}")
-    low, high = config.holes
-    if not 0.01 <= low < high <= 0.9:
-        raise UserError(f"--holes must be two ratios 0.01 <= LOW < HIGH <= 0.9, got {low}-{high}")
+    check_hole_range(*config.holes)
     rank, world = _setup_distributed()
     device = pick_device(config.device)
     if world > 1 and device.type == "cuda":

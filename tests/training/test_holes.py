@@ -19,6 +19,12 @@ def test_random_hole_keeps_to_a_narrower_range(seed):
     assert 0.10 <= hole.mean() <= 0.20
 
 
+def test_random_hole_keeps_to_a_narrow_high_range():
+    # the top-up rectangle must not push a hole past the range's top
+    ratios = [random_hole(256, np.random.default_rng(s), 0.30, 0.35).mean() for s in range(200)]
+    assert min(ratios) >= 0.30 and max(ratios) <= 0.35
+
+
 def test_crops_use_their_hole_range():
     photo = np.random.default_rng(0).integers(0, 255, (200, 200, 3), dtype=np.uint8)
     crops = PhotoCrops([photo], size=64, holes=(0.30, 0.40))
