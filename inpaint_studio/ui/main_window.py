@@ -97,6 +97,8 @@ class MainWindow(QMainWindow):
         self._restore_window()
         if document is not None:
             self._attach(document)
+            name = document.path.name if document.path else "photo"
+            self.statusBar().showMessage(f"Opened {name}", 4000)
         self._update_actions()
 
     # ---- construction ------------------------------------------------------------------

@@ -100,3 +100,18 @@ def test_status_bar_shows_cursor_and_size(qtbot, opened):
     qtbot.mouseMove(canvas.viewport(), view)
     assert win.cursor_label.text() == "x 12, y 7"
     assert win.size_label.text().startswith("160 × 120 px")
+
+
+def test_status_bar_hint_only_without_a_photo(qtbot, window, photo, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from inpaint_studio.core.document import Document
+    from inpaint_studio.ui.main_window import MainWindow, load_document_parts
+
+    assert window.statusBar().currentMessage().startswith("Open a photo to begin")
+    path, _ = photo
+    pixels, picture = load_document_parts(path)
+    settings = QSettings(str(tmp_path / "other.ini"), QSettings.IniFormat)
+    started = MainWindow(settings=settings, document=Document(pixels, picture=picture, path=path))
+    qtbot.addWidget(started)
+    assert started.statusBar().currentMessage() == f"Opened {path.name}"
