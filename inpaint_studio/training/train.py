@@ -50,6 +50,7 @@ class TrainConfig:
     amp: bool = True
     adv_from: int = 0  # first step with the adversarial loss (0: from the start, as in the papers)
     adv_weight: float = 1.0  # times the papers' adversarial weight (lower: a gentler fine-tune)
+    hole_weight: float = 1.0  # gated: weight of hole pixels in the L1 terms (the paper: 1, all pixels alike)
     minutes: float = 0.0  # stop (with a checkpoint) after this long; 0: no time limit
     workers: int = 0  # processes making samples; 0: in the training process
     keep: bool = False  # also write the generator of every checkpoint as OUT/gen_STEP.pth
@@ -84,9 +85,10 @@ def build_discriminator(engine: str, sketch: bool) -> torch.nn.Module:
     return SNPatchGAN(5 if sketch else 4)
 
 
-def generator_losses(engine, G, D, image, hole, sketch, adversarial=True, adv_weight=1.0):
+def generator_losses(engine, G, D, image, hole, sketch, adversarial=True, adv_weight=1.0, hole_weight=1.0):
     """(total generator loss, dict of parts, composite output); ``adv_weight`` scales the
-    papers' adversarial weight (PEN-Net 0.1, DeepFill v2 1)."""
+    papers' adversarial weight (PEN-Net 0.1, DeepFill v2 1); ``hole_weight`` (gated) weights
+    hole pixels against valid ones in the L1 terms."""
     valid = 1 - hole
     parts = {}
     if engine == "pennet":
@@ -105,8 +107,9 @@ def generator_losses(engine, G, D, image, hole, sketch, adversarial=True, adv_we
             parts["adv"] = 0.1 * adv_weight * hinge_g_loss(D(comp))
     else:
         coarse, refined = G(image, hole, sketch)
-        parts["coarse"] = (coarse - image).abs().mean()
-        parts["refined"] = (refined - image).abs().mean()
+        weight = 1 + (hole_weight - 1) * hole
+        parts["coarse"] = ((coarse - image).abs() * weight).mean()
+        parts["refined"] = ((refined - image).abs() * weight).mean()
         comp = refined * hole + image * valid
         if adversarial:
             parts["adv"] = adv_weight * hinge_g_loss(D(comp, _d_extra(hole, sketch)))
@@ -384,6 +387,10 @@ def train(config: TrainConfig, log=print) -> dict:
 
     if not config.adv_weight >= 0:
         raise UserError(f"--adv-weight must be 0 or more, got {config.adv_weight}")
+    if not config.hole_weight > 0:
+        raise UserError(f"--hole-weight must be more than 0, got {config.hole_weight}")
+    if config.engine == "pennet" and config.hole_weight != 1:
+        raise UserError("--hole-weight is for the gated engine (PEN-Net's losses weight the hole x6 already)")
     check_hole_range(*config.holes)
     rank, world = _setup_distributed()
     device = pick_device(config.device)
@@ -427,7 +434,8 @@ def train(config: TrainConfig, log=print) -> dict:
         adversarial = step >= config.adv_from
         with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
             g_loss, parts, comp = generator_losses(config.engine, g_model, d_model, image, hole, sketch,
-                                                   adversarial, config.adv_weight)
+                                                   adversarial, config.adv_weight,
+                                                   config.hole_weight)
         opt_g.zero_grad(set_to_none=True)
         scaler.scale(g_loss).backward()
         scaler.step(opt_g)

@@ -99,6 +99,35 @@ def test_adv_weight_scales_only_the_adversarial_term(engine):
     assert all(torch.equal(part[k], full[k]) for k in full if k != "adv")
 
 
+def test_hole_weight_weights_hole_pixels_in_the_gated_l1():
+    from inpaint_studio.training.train import build_discriminator, build_generator, generator_losses
+
+    torch.manual_seed(0)
+    G, D = build_generator("gated", False), build_discriminator("gated", False)
+    image = torch.rand(1, 3, 64, 64) * 2 - 1
+    hole = torch.zeros(1, 1, 64, 64)
+    hole[..., 16:40, 20:44] = 1
+    with torch.no_grad():
+        coarse, refined = G(image, hole, None)
+        plain = generator_losses("gated", G, D, image, hole, None, False)[1]
+        heavy = generator_losses("gated", G, D, image, hole, None, False, hole_weight=6.0)[1]
+    for name, out in (("coarse", coarse), ("refined", refined)):
+        err = (out - image).abs()
+        assert torch.allclose(plain[name], err.mean())  # the paper's whole-image L1
+        expected = (err.mean(1, keepdim=True) * (1 + 5 * hole)).mean()
+        assert torch.allclose(heavy[name], expected, rtol=1e-5)
+        assert heavy[name] > 1.5 * plain[name]
+
+
+def test_bad_hole_weight_is_refused(photo_dir, tmp_path):
+    for engine, weight, message in (("gated", 0.0, "more than 0"), ("pennet", 6.0, "gated engine")):
+        config = TrainConfig(engine=engine, data=str(photo_dir), out=str(tmp_path / "run"), size=64,
+                             steps=1, device="cpu", hole_weight=weight)
+        with pytest.raises(UserError, match=message):
+            train(config, log=lambda *a: None)
+    assert not (tmp_path / "run").exists()
+
+
 def test_negative_adv_weight_is_refused(photo_dir, tmp_path):
     config = TrainConfig(engine="gated", data=str(photo_dir), out=str(tmp_path / "run"), size=64,
                          steps=1, device="cpu", adv_weight=-1)
@@ -242,6 +271,17 @@ def test_cli_train_refuses_bad_hole_ranges(photo_dir, tmp_path, capsys, value):
                  "--holes", value])
     assert code == 2
     assert "--holes" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_cli_train_passes_hole_weight(photo_dir, tmp_path, capsys):
+    from inpaint_studio.cli import main
+
+    code = main(["train", "--engine", "pennet", "--data", str(photo_dir), "--out", str(tmp_path / "run"),
+                 "--hole-weight", "6"])
+    assert code != 0
+    err = capsys.readouterr().err.strip()
+    assert "--hole-weight is for the gated engine" in err and len(err.splitlines()) == 1
     assert not (tmp_path / "run").exists()
 
 
