@@ -52,18 +52,28 @@ def warn(message: str) -> None:
 
 
 class ProgressBar:
-    """Plain-text progress on stderr: ``[#####     ]  12/40 name.jpg``, redrawn with \\r."""
+    """Plain-text progress on stderr: ``[#####     ]  12/40 name.jpg``, redrawn with \\r on a
+    terminal; elsewhere (a log file, a pipe) one line per item, or per tenth of a single one."""
 
     def __init__(self, total: int, width: int = 24, stream=None) -> None:
         self.total, self.width = total, width
         self.stream = stream if stream is not None else sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self._last = ""
+        self._step = None
 
     def update(self, done: float, label: str = "") -> None:
         fraction = min(max(done / self.total, 0.0), 1.0) if self.total else 1.0
         filled = int(round(fraction * self.width))
         count = f"{int(done)}/{self.total}" if self.total > 1 else f"{int(fraction * 100):3d}%"
         line = f"[{'#' * filled}{' ' * (self.width - filled)}] {count} {label}".rstrip()
+        if not self.tty:
+            step = int(done) if self.total > 1 else int(fraction * 10)
+            if step != self._step:
+                self._step = step
+                self.stream.write(line + "\n")
+                self.stream.flush()
+            return
         if line != self._last:
             pad = " " * max(0, len(self._last) - len(line))
             self.stream.write("\r" + line + pad)

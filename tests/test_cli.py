@@ -321,3 +321,42 @@ def test_feather_must_be_a_number_or_auto(files, tmp_path):
     out = tmp_path / "out.png"
     assert fill(photo, "--mask", mask, "-o", out, "--feather", "wide") == 2
     assert not out.exists()
+
+
+class _Terminal:
+    def __init__(self) -> None:
+        self.text = ""
+
+    def write(self, text: str) -> None:
+        self.text += text
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_redraws_on_a_terminal_and_writes_lines_elsewhere():
+    import io
+
+    term, log = _Terminal(), io.StringIO()
+    for stream in (term, log):
+        bar = cli.ProgressBar(3, width=6, stream=stream)
+        for i, name in enumerate(["a.jpg", "b.jpg", "c.jpg"]):
+            for fraction in (0.0, 0.3, 0.6, 0.9):
+                bar.update(i + fraction, name)
+        bar.update(3, "done")
+        bar.finish()
+    assert "\r" not in log.getvalue()
+    assert log.getvalue().splitlines() == ["[      ] 0/3 a.jpg", "[##    ] 1/3 b.jpg",
+                                           "[####  ] 2/3 c.jpg", "[######] 3/3 done"]
+    assert term.text.count("\r") > 4 and term.text.endswith("\n")
+    assert term.text.rstrip().endswith("\r[######] 3/3 done")
+
+    single = io.StringIO()
+    bar = cli.ProgressBar(1, stream=single)
+    for k in range(1001):
+        bar.update(k / 1000, "downloading")
+    lines = single.getvalue().splitlines()
+    assert len(lines) == 11 and lines[0].endswith("0% downloading") and lines[-1].endswith("100% downloading")
