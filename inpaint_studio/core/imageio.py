@@ -134,6 +134,8 @@ def _decode(im: Image.Image, path: str, fmt: str) -> tuple[np.ndarray, Optional[
     """Pixels as (H, W, 3|4) uint8/uint16 before orientation, and the ICC profile."""
     icc = im.info.get("icc_profile") or None
     if _is_16bit(im, path, fmt):
+        if fmt == "PNG":  # Pillow's getexif() would decode the whole image again to find it
+            im.info.setdefault("exif", _png_exif(path))
         raw = _read_png16(path) if fmt == "PNG" else _read_tiff16(path)
         return _to_rgb_channels(raw), icc
     im.load()
@@ -162,6 +164,22 @@ def _is_16bit(im: Image.Image, path: str, fmt: str) -> bool:
         bits = bits if isinstance(bits, tuple) else (bits,)
         return 16 in bits
     return False
+
+
+def _png_exif(path: str) -> bytes:
+    """The eXIf chunk's data wherever it lies in the file (b"" if none), skipping the rest."""
+    with open(path, "rb") as f:
+        f.seek(8)
+        while True:
+            head = f.read(8)
+            if len(head) < 8:
+                return b""
+            length, kind = struct.unpack(">I4s", head)
+            if kind == b"eXIf":
+                return f.read(length)
+            if kind == b"IEND":
+                return b""
+            f.seek(length + 4, os.SEEK_CUR)  # data and CRC
 
 
 def _read_png16(path: str) -> np.ndarray:

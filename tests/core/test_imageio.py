@@ -179,6 +179,36 @@ def test_16bit_png_keeps_icc_exif_and_orientation(tmp_path):
     assert np.array_equal(load_image(out).pixels, picture.pixels)
 
 
+@pytest.mark.parametrize("where", ["none", "before", "after"])
+def test_16bit_png_is_decoded_once(tmp_path, monkeypatch, where):
+    """Pillow never decodes the pixels (OpenCV does, once); EXIF is found before or after IDAT."""
+    from PIL import PngImagePlugin
+
+    pixels = gradient(10, 14, 3, np.uint16)
+    buf = io.BytesIO()
+    imageio._write_png16(buf, pixels, None if where == "none" else camera_exif(6).tobytes(), None)
+    data = buf.getvalue()
+    if where == "after":  # move the eXIf chunk just before IEND, as some writers do
+        start = data.index(b"eXIf") - 4
+        end = start + 12 + struct.unpack(">I", data[start:start + 4])[0]
+        chunk, data = data[start:end], data[:start] + data[end:]
+        data = data[:-12] + chunk + data[-12:]
+    src = tmp_path / "deep.png"
+    src.write_bytes(data)
+    calls = []
+    original = PngImagePlugin.PngImageFile.load
+    monkeypatch.setattr(PngImagePlugin.PngImageFile, "load", lambda im: calls.append(1) or original(im))
+    picture = load_image(src)
+    assert calls == []
+    if where == "none":
+        assert picture.exif is None and np.array_equal(picture.pixels, pixels)
+        return
+    assert np.array_equal(picture.pixels, np.rot90(pixels, -1))  # orientation 6 was read and applied
+    exif = Image.Exif()
+    exif.load(picture.exif)
+    assert exif[0x010F] == "TestCam" and exif[0x0112] == 1
+
+
 def test_16bit_tiff_keeps_icc_and_make(tmp_path):
     picture = Picture(gradient(8, 9, 3, np.uint16), "TIFF", exif=camera_exif(1).tobytes(), icc=SRGB)
     out = tmp_path / "deep.tif"
