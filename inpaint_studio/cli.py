@@ -407,6 +407,9 @@ def add_train(sub) -> None:
     p.add_argument("--hole-weight", type=float, default=1.0, metavar="W",
                    help="gated only: weight of hole pixels against the rest in the L1 losses "
                         "(default 1, as in the paper; e.g. 6, as PEN-Net weights its hole loss)")
+    p.add_argument("--grad-weight", type=float, default=0.0, metavar="W",
+                   help="add W x an L1 loss on pixel differences (edges) inside the hole (default 0, "
+                        "not in the papers; it rewards sharp edges, and with --sketch, edges on the lines)")
     p.add_argument("--decay", action="store_true", help="lower the learning rate linearly from --lr "
                    "at the first step to 0 at --steps (to settle a fine-tune)")
     p.add_argument("--holes", type=_ratio_range, metavar="LOW-HIGH",
@@ -448,7 +451,8 @@ def cmd_train(args) -> int:
     config = TrainConfig(engine=args.engine, sketch=args.sketch, data=args.data, out=args.out,
                          size=args.size, steps=args.steps, batch=args.batch, lr=args.lr,
                          device=args.device, resume=args.resume, seed=args.seed, adv_from=args.adv_from,
-                         adv_weight=args.adv_weight, hole_weight=args.hole_weight, keep=args.keep, decay=args.decay, minutes=args.minutes,
+                         adv_weight=args.adv_weight, hole_weight=args.hole_weight,
+                         grad_weight=args.grad_weight, keep=args.keep, decay=args.decay, minutes=args.minutes,
                          workers=args.workers, holes=args.holes or TrainConfig.holes,
                          preview_every=args.every, val_every=args.every, save_every=args.every)
     result = train(config)

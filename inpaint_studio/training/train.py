@@ -27,7 +27,7 @@ from inpaint_studio.engines.weights import FORMAT
 from inpaint_studio.training.dataset import PhotoCrops, list_photos, read_rgb, split_photos
 from inpaint_studio.training.holes import MAX_RATIO, MIN_RATIO, check_hole_range
 from inpaint_studio.training.losses import (PatchDiscriminator, SNPatchGAN, hinge_d_loss,
-                                            hinge_g_loss, masked_l1)
+                                            gradient_l1, hinge_g_loss, masked_l1)
 
 
 @dataclass
@@ -51,6 +51,7 @@ class TrainConfig:
     adv_from: int = 0  # first step with the adversarial loss (0: from the start, as in the papers)
     adv_weight: float = 1.0  # times the papers' adversarial weight (lower: a gentler fine-tune)
     hole_weight: float = 1.0  # gated: weight of hole pixels in the L1 terms (the paper: 1, all pixels alike)
+    grad_weight: float = 0.0  # weight of an L1 loss on pixel differences in the hole (not in the papers)
     minutes: float = 0.0  # stop (with a checkpoint) after this long; 0: no time limit
     workers: int = 0  # processes making samples; 0: in the training process
     keep: bool = False  # also write the generator of every checkpoint as OUT/gen_STEP.pth
@@ -85,10 +86,12 @@ def build_discriminator(engine: str, sketch: bool) -> torch.nn.Module:
     return SNPatchGAN(5 if sketch else 4)
 
 
-def generator_losses(engine, G, D, image, hole, sketch, adversarial=True, adv_weight=1.0, hole_weight=1.0):
+def generator_losses(engine, G, D, image, hole, sketch, adversarial=True, adv_weight=1.0, hole_weight=1.0,
+                     grad_weight=0.0):
     """(total generator loss, dict of parts, composite output); ``adv_weight`` scales the
     papers' adversarial weight (PEN-Net 0.1, DeepFill v2 1); ``hole_weight`` (gated) weights
-    hole pixels against valid ones in the L1 terms."""
+    hole pixels against valid ones in the L1 terms; ``grad_weight`` adds ``gradient_l1`` of
+    the final output in the hole."""
     valid = 1 - hole
     parts = {}
     if engine == "pennet":
@@ -103,6 +106,7 @@ def generator_losses(engine, G, D, image, hole, sketch, adversarial=True, adv_we
             pyr = pyr + (level - target).abs().mean()
         parts["pyramid"] = 0.5 * pyr
         comp = out * hole + image * valid
+        final = out
         if adversarial:
             parts["adv"] = 0.1 * adv_weight * hinge_g_loss(D(comp))
     else:
@@ -111,8 +115,11 @@ def generator_losses(engine, G, D, image, hole, sketch, adversarial=True, adv_we
         parts["coarse"] = ((coarse - image).abs() * weight).mean()
         parts["refined"] = ((refined - image).abs() * weight).mean()
         comp = refined * hole + image * valid
+        final = refined
         if adversarial:
             parts["adv"] = adv_weight * hinge_g_loss(D(comp, _d_extra(hole, sketch)))
+    if grad_weight:
+        parts["grad"] = grad_weight * gradient_l1(final, image, hole)
     return sum(parts.values()), parts, comp
 
 
@@ -389,6 +396,8 @@ def train(config: TrainConfig, log=print) -> dict:
         raise UserError(f"--adv-weight must be 0 or more, got {config.adv_weight}")
     if not config.hole_weight > 0:
         raise UserError(f"--hole-weight must be more than 0, got {config.hole_weight}")
+    if not config.grad_weight >= 0:
+        raise UserError(f"--grad-weight must be 0 or more, got {config.grad_weight}")
     if config.engine == "pennet" and config.hole_weight != 1:
         raise UserError("--hole-weight is for the gated engine (PEN-Net's losses weight the hole x6 already)")
     check_hole_range(*config.holes)
@@ -435,7 +444,7 @@ def train(config: TrainConfig, log=print) -> dict:
         with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
             g_loss, parts, comp = generator_losses(config.engine, g_model, d_model, image, hole, sketch,
                                                    adversarial, config.adv_weight,
-                                                   config.hole_weight)
+                                                   config.hole_weight, config.grad_weight)
         opt_g.zero_grad(set_to_none=True)
         scaler.scale(g_loss).backward()
         scaler.step(opt_g)

@@ -119,10 +119,33 @@ def test_hole_weight_weights_hole_pixels_in_the_gated_l1():
         assert heavy[name] > 1.5 * plain[name]
 
 
+@pytest.mark.parametrize("engine", ["pennet", "gated"])
+def test_grad_weight_adds_an_edge_term_on_the_final_output(engine):
+    from inpaint_studio.training.losses import gradient_l1
+    from inpaint_studio.training.train import build_discriminator, build_generator, generator_losses
+
+    torch.manual_seed(0)
+    G, D = build_generator(engine, False), build_discriminator(engine, False)
+    G.eval()
+    image = torch.rand(1, 3, 64, 64) * 2 - 1
+    hole = torch.zeros(1, 1, 64, 64)
+    hole[..., 16:40, 20:44] = 1
+    with torch.no_grad():
+        plain = generator_losses(engine, G, D, image, hole, None, False)
+        edged = generator_losses(engine, G, D, image, hole, None, False, grad_weight=2.0)
+    assert "grad" not in plain[1]
+    expected = 2.0 * gradient_l1(plain[2] * hole + image * (1 - hole), image, hole)  # comp = output in the hole
+    assert torch.allclose(edged[1]["grad"], expected, rtol=1e-4)
+    assert float(edged[1]["grad"]) > 0
+    assert all(torch.equal(edged[1][k], plain[1][k]) for k in plain[1])
+
+
 def test_bad_hole_weight_is_refused(photo_dir, tmp_path):
-    for engine, weight, message in (("gated", 0.0, "more than 0"), ("pennet", 6.0, "gated engine")):
+    for engine, option, message in (("gated", {"hole_weight": 0.0}, "more than 0"),
+                                    ("pennet", {"hole_weight": 6.0}, "gated engine"),
+                                    ("gated", {"grad_weight": -1.0}, "grad-weight")):
         config = TrainConfig(engine=engine, data=str(photo_dir), out=str(tmp_path / "run"), size=64,
-                             steps=1, device="cpu", hole_weight=weight)
+                             steps=1, device="cpu", **option)
         with pytest.raises(UserError, match=message):
             train(config, log=lambda *a: None)
     assert not (tmp_path / "run").exists()
@@ -274,14 +297,16 @@ def test_cli_train_refuses_bad_hole_ranges(photo_dir, tmp_path, capsys, value):
     assert not (tmp_path / "run").exists()
 
 
-def test_cli_train_passes_hole_weight(photo_dir, tmp_path, capsys):
+@pytest.mark.parametrize("option, message", [(["--hole-weight", "6"], "--hole-weight is for the gated engine"),
+                                             (["--grad-weight", "-2"], "--grad-weight must be 0 or more")])
+def test_cli_train_passes_loss_weights(photo_dir, tmp_path, capsys, option, message):
     from inpaint_studio.cli import main
 
-    code = main(["train", "--engine", "pennet", "--data", str(photo_dir), "--out", str(tmp_path / "run"),
-                 "--hole-weight", "6"])
+    code = main(["train", "--engine", "pennet", "--data", str(photo_dir), "--out", str(tmp_path / "run")]
+                + option)
     assert code != 0
     err = capsys.readouterr().err.strip()
-    assert "--hole-weight is for the gated engine" in err and len(err.splitlines()) == 1
+    assert message in err and len(err.splitlines()) == 1
     assert not (tmp_path / "run").exists()
 
 
