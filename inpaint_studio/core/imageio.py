@@ -31,6 +31,7 @@ MAX_PIXELS = 250_000_000
 """Refuse images with more pixels than this (decompression-bomb guard)."""
 
 JPEG_QUALITY = 95
+PNG_LEVEL = 3  # zlib level of our PNGs: ~3x faster than Pillow's 6, files a few % larger
 _PIL_LIMIT_LOCK = threading.Lock()  # guards the brief change of Image.MAX_IMAGE_PIXELS
 
 EXTENSIONS = {
@@ -379,6 +380,8 @@ def _encode(f, fmt: str, pixels: np.ndarray, grey: bool, exif: Optional[bytes],
         options.update(quality=quality, subsampling=0 if quality >= 90 else 2)
     elif fmt == "WEBP":
         options.update(quality=quality, lossless=quality == 100, exact=True)
+    elif fmt == "PNG":
+        options.update(compress_level=PNG_LEVEL)
     elif fmt == "TIFF":
         options.update(compression="tiff_adobe_deflate")
     im.save(f, format=fmt, **options)
@@ -407,7 +410,7 @@ def _write_png16(f, arr: np.ndarray, exif: Optional[bytes], icc: Optional[bytes]
         f.write(_png_chunk(b"eXIf", exif[len(_EXIF_HEADER):] if exif.startswith(_EXIF_HEADER) else exif))
     raw = np.ascontiguousarray(arr, dtype=">u2").reshape(height, width * channels).view(np.uint8)
     bpp = 2 * channels
-    packer = zlib.compressobj(6)
+    packer = zlib.compressobj(PNG_LEVEL)
     previous = np.zeros(raw.shape[1], np.uint8)
     for y0 in range(0, height, 256):
         block = raw[y0:y0 + 256]

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Optional
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEventLoop, QSettings, Qt, QTimer
 from PySide6.QtGui import QActionGroup, QColor
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
+from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
                                QProgressBar, QSlider, QSpinBox, QToolBar)
 
 from inpaint_studio.commands.edits import ApplyFill, MaskOp
@@ -362,13 +362,21 @@ class MainWindow(QMainWindow):
                 if self._jpeg_quality is None:
                     return False
             quality = self._jpeg_quality
+        self.statusBar().showMessage(f"Saving {path.name}…")
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)  # show both now
+        problem = ""
         try:
             imageio.save_image(path, doc.image, like=doc.picture, quality=quality)
         except UserError as error:
-            QMessageBox.warning(self, "Cannot save", str(error))
-            return False
+            problem = str(error)
         except OSError as error:
-            QMessageBox.warning(self, "Cannot save", f"{path}: {error.strerror or error}")
+            problem = f"{path}: {error.strerror or error}"
+        finally:
+            QApplication.restoreOverrideCursor()
+            self.statusBar().clearMessage()
+        if problem:
+            QMessageBox.warning(self, "Cannot save", problem)
             return False
         if path == doc.path:
             self._overwrite_ok = True

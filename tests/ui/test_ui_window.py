@@ -12,6 +12,7 @@ import fake_engines
 from photos import make_photo
 from inpaint_studio.commands.edits import MaskStroke, SketchStroke
 from inpaint_studio.core import imageio
+from inpaint_studio.core.errors import UserError
 from inpaint_studio.ui.dialogs import dialogs
 
 
@@ -176,6 +177,32 @@ def test_open_save_round_trip_through_actions(qtbot, window, photo, tmp_path, mo
     assert asked == ["photo.png"]
     assert np.array_equal(imageio.load_image(out).pixels, doc.image)
     assert str(out.resolve()) == window.recent_files()[0]
+
+
+def test_saving_shows_a_busy_cursor_and_message_then_restores_them(qtbot, opened, tmp_path, monkeypatch):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    seen, warnings = [], []
+    real_save = imageio.save_image
+
+    def spy(path, *args, **kwargs):
+        cursor = QApplication.overrideCursor()
+        seen.append((cursor.shape() if cursor else None, opened.statusBar().currentMessage()))
+        if path.name == "bad.png":
+            raise UserError(f"{path}: cannot write here")
+        return real_save(path, *args, **kwargs)
+
+    monkeypatch.setattr(imageio, "save_image", spy)
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: warnings.append(
+        (QApplication.overrideCursor(), text)))
+    assert opened._write(tmp_path / "good.png")
+    assert seen[-1] == (Qt.CursorShape.WaitCursor, "Saving good.png…")
+    assert QApplication.overrideCursor() is None and opened.statusBar().currentMessage() == "Saved good.png"
+    assert not opened._write(tmp_path / "bad.png")
+    assert seen[-1] == (Qt.CursorShape.WaitCursor, "Saving bad.png…")
+    assert warnings == [(None, f"{tmp_path / 'bad.png'}: cannot write here")]  # normal cursor over the message
+    assert QApplication.overrideCursor() is None and (tmp_path / "good.png").is_file()
 
 
 def test_overwrite_original_asked_once_and_jpeg_quality_once(qtbot, window, tmp_path, monkeypatch):
