@@ -241,3 +241,38 @@ def test_grow_and_shrink_across_word_boundaries(n):
     ref = ref_erode_border_is_mask(band, 6)
     raster.shrink(band, 6)
     assert np.array_equal(band, ref)
+
+
+def test_thin_lines_gives_connected_one_pixel_centre_lines():
+    import cv2
+
+    layer = np.zeros((120, 220), np.uint8)
+    cv2.line(layer, (10, 20), (200, 90), 1, 7)  # a pen line 7 px wide ...
+    cv2.circle(layer, (70, 70), 30, 1, 5)  # ... crossing a ring
+    layer = layer.astype(bool)
+    before = layer.copy()
+    thin = raster.thin_lines(layer)
+    assert np.array_equal(layer, before)  # a new array; the input is untouched
+    assert not (thin & ~layer).any()  # only ever removes
+    assert thin.sum() < layer.sum() / 4
+    squares = thin[:-1, :-1] & thin[1:, :-1] & thin[:-1, 1:] & thin[1:, 1:]
+    assert not squares.any()  # one pixel wide
+    count = cv2.connectedComponents(thin.astype(np.uint8), connectivity=8)[0]
+    assert count == 2  # background + one piece, as before
+    for x in (20, 150, 195):  # along the straight line, away from the ring: on its centre
+        rows = np.flatnonzero(thin[:, x])
+        assert 1 <= rows.size <= 2 and np.ptp(rows) <= 1  # one pixel, or two at a step
+        assert abs(rows.mean() - np.flatnonzero(layer[:, x]).mean()) <= 1
+
+
+def test_thin_lines_keeps_thin_lines_and_empty_layers():
+    one = np.zeros((40, 60), bool)
+    one[20, 5:55] = True
+    one[5:35, 30] = True
+    assert np.array_equal(raster.thin_lines(one), one)
+    empty = np.zeros((10, 10), bool)
+    assert not raster.thin_lines(empty).any()
+    edge = np.zeros((30, 30), bool)
+    edge[:, :4] = True  # a thick line along the image border
+    thin = raster.thin_lines(edge)
+    assert thin.any() and (thin.sum(1) == 1)[2:-2].all()

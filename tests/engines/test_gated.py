@@ -199,6 +199,29 @@ def test_sketch_weights_take_precedence_and_use_the_sketch(user_dir):
     assert np.array_equal(guided[~hole], image[~hole])
 
 
+def test_pen_lines_reach_the_network_thinned_to_one_pixel(user_dir):
+    from inpaint_studio.core import raster
+
+    net = lively(build("gated-sketch"), 5)
+    path = user_dir / "ours.pth"
+    weights.save_checkpoint(path, net.state_dict(), engine="gated", layout="gated-sketch")
+    weights.import_checkpoint(path, "gated")
+    engine = registry.create("gated", "cpu")
+    image, hole = picture()
+    thick = np.zeros_like(hole)
+    thick[28:34, 25:75] = True  # what a 6 px pen leaves
+    thin = raster.thin_lines(thick)
+    assert thin.sum() < thick.sum() / 4
+    seen = []
+    run = engine.run_network
+    engine.run_network = lambda net, img, m, sk, params, check: seen.append(sk) or run(net, img, m, sk, params, check)
+    out_thick = engine.fill(image, hole, thick)
+    out_thin = engine.fill(image, hole, thin)
+    assert np.array_equal(out_thick, out_thin)
+    assert np.array_equal(seen[0][0, 0].numpy().astype(bool), thin)
+    assert not np.array_equal(out_thick[hole], engine.fill(image, hole)[hole])  # the line still counts
+
+
 def test_training_backpropagates_through_both_stages():
     net = lively(build("gated-sketch"), 5).train()
     image = torch.rand(2, 3, 32, 32) * 2 - 1

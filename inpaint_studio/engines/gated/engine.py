@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from inpaint_studio.core import raster
 from inpaint_studio.core.errors import UserError
 from inpaint_studio.engines import weights
+from inpaint_studio.engines.base import check_inputs
 from inpaint_studio.engines.gated.network import LAYOUTS, PT_BUFFERS, build, pt_key_to_ours
 from inpaint_studio.engines.learned import LearnedEngine, match_state_dict, shapes_of
 from inpaint_studio.engines.registry import get_info
@@ -30,6 +32,14 @@ class GatedEngine(LearnedEngine):
                     self.layout = weights.get_entry(name).layout
                     break
         super().load()
+
+    def fill(self, image, hole, sketch=None, params=None, **kwargs):
+        # Our sketch weights learn from one-pixel edge maps; the pen draws lines 4 px wide or
+        # more (and a crop may be enlarged), so each line is thinned to its centre first.
+        check_inputs(image, hole, sketch, kwargs.get("avoid"))
+        if sketch is not None:
+            sketch = raster.thin_lines(sketch)
+        return super().fill(image, hole, sketch, params, **kwargs)
 
     def build_network(self):
         return build(self.layout)
