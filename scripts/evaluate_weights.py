@@ -205,8 +205,12 @@ def evaluate_engine(name: str, samples: list[tuple], device: str = "auto", log=p
             found, count = sketch_hits(out, sketch)
             hits["without"] += found
             total_sketch += count
-        log(f"\r{name}: {i + 1}/{len(samples)}", end="")
-    log("")
+        if sys.stdout.isatty():
+            log(f"\r{name}: {i + 1}/{len(samples)}", end="")
+        elif (i + 1) % 25 == 0 or i + 1 == len(samples):  # a log file: a line now and then
+            log(f"{name}: {i + 1}/{len(samples)}")
+    if sys.stdout.isatty():
+        log("")
     result = {
         "weights": getattr(engine, "weights_name", ""),
         "hole_l1": l1 / max(n, 1),
