@@ -160,11 +160,12 @@ def missing_reason(entry: "WeightEntry | str") -> str:
     if entry.bundled:
         return (f"weights '{entry.name}' are not bundled with this build ({path} is missing); "
                 f"if you have the file, install it with: {get}")
+    licence = entry.licence.split(" (")[0]  # "CC BY-NC 4.0 (upstream/repo)" -> "CC BY-NC 4.0"
+    terms = f" (licence {licence}: non-commercial use only)" if entry.non_commercial else ""
     if entry.url:
-        return (f"weights '{entry.name}' are not installed: run `inpaint-studio weights download "
-                f"{entry.name}`, or get {what} from {entry.source_url} "
-                f"and run `{get}`")
-    return (f"weights '{entry.name}' are not installed: get {what} from "
+        return (f"weights '{entry.name}'{terms} are not installed: run `inpaint-studio weights "
+                f"download {entry.name}`, or get {what} from {entry.source_url} and run `{get}`")
+    return (f"weights '{entry.name}'{terms} are not installed: get {what} from "
             f"{entry.source_url} and run `{get}`")
 
 

@@ -40,6 +40,8 @@ def test_missing_weights_say_how_to_get_them(user_dir):
     assert "inpaint-studio weights download deepfill2-places2-tf" in reason
     assert "inpaint-studio weights import FILE --engine gated" in reason
     assert "inpaint-studio weights import FILE --engine pennet" in weights.missing_reason("pennet-places2")
+    assert "deepfill2-places2-tf' (licence CC BY-NC 4.0: non-commercial use only) are not installed" in reason
+    assert "non-commercial" not in weights.missing_reason("pennet-places2")  # MIT
     state = registry.readiness("gated")
     assert not state.ready and "weights download deepfill2-places2-tf" in state.reason
     assert "import FILE --engine pennet" in registry.readiness("pennet").reason
