@@ -191,6 +191,7 @@ def evaluate_engine(name: str, samples: list[tuple], device: str = "auto", log=p
     l1 = sq = n = lap_out = lap_true = seconds = 0.0
     hits = {"with": 0, "without": 0}
     total_sketch = 0
+    tty = sys.stdout.isatty()
     for i, (image, hole, sketch) in enumerate(samples):
         start = time.perf_counter()
         out = run_fill(image, hole, engine, hires="off").image
@@ -205,11 +206,11 @@ def evaluate_engine(name: str, samples: list[tuple], device: str = "auto", log=p
             found, count = sketch_hits(out, sketch)
             hits["without"] += found
             total_sketch += count
-        if sys.stdout.isatty():
+        if tty:
             log(f"\r{name}: {i + 1}/{len(samples)}", end="")
         elif (i + 1) % 25 == 0 or i + 1 == len(samples):  # a log file: a line now and then
             log(f"{name}: {i + 1}/{len(samples)}")
-    if sys.stdout.isatty():
+    if tty:
         log("")
     result = {
         "weights": getattr(engine, "weights_name", ""),
