@@ -25,6 +25,7 @@ from typing import Callable, Optional, Union
 import numpy as np
 from PIL import Image, ImageCms, UnidentifiedImageError
 
+from inpaint_studio.core import exifthumb
 from inpaint_studio.core.errors import UserError
 
 MAX_PIXELS = 250_000_000
@@ -327,6 +328,8 @@ def save_image(path, picture_or_pixels: Union[Picture, np.ndarray], *,
     if not 1 <= quality <= 100:
         raise UserError(f"quality must be between 1 and 100, got {quality}")
     exif = meta.exif if meta else None
+    if exif and fmt != "BMP":  # the old thumbnail would show what was removed
+        exif = exifthumb.scrub(exif, None if fmt == "TIFF" else lambda: thumbnail_jpeg(pixels))
     icc = meta.icc if meta else None
     grey = grey_source and bool(np.array_equal(pixels[..., 0], pixels[..., 1])
                                 and np.array_equal(pixels[..., 0], pixels[..., 2]))
@@ -383,9 +386,27 @@ def _encode(f, fmt: str, pixels: np.ndarray, grey: bool, exif: Optional[bytes],
         options.update(quality=quality, lossless=quality == 100, exact=True, method=WEBP_METHOD)
     elif fmt == "PNG":
         options.update(compress_level=PNG_LEVEL)
-    elif fmt == "TIFF":
+    elif fmt == "TIFF" and not (exif and _has_sub_ifd(exif)):
+        # libtiff (any compression) cannot write an Exif/GPS sub-IFD: those go uncompressed
         options.update(compression="tiff_adobe_deflate")
     im.save(f, format=fmt, **options)
+
+
+def _has_sub_ifd(exif: bytes) -> bool:
+    info = Image.Exif()
+    info.load(exif)
+    return 0x8769 in info or 0x8825 in info
+
+
+def thumbnail_jpeg(pixels: np.ndarray, side: int = 160) -> bytes:
+    """A small JPEG of the picture (longest side ``side``) for an EXIF thumbnail."""
+    rgb = _to8(pixels[..., :3])
+    step = max(1, max(rgb.shape[:2]) // (4 * side))  # cheap pre-shrink of big photos
+    im = Image.fromarray(np.ascontiguousarray(rgb[::step, ::step]))
+    im.thumbnail((side, side), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    im.save(buffer, format="JPEG", quality=80)
+    return buffer.getvalue()
 
 
 def _to8(pixels: np.ndarray) -> np.ndarray:
