@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
+import re
 import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from inpaint_studio import interrupts
 from inpaint_studio.core.errors import Cancelled, UserError
 
 PROG = "inpaint-studio"
@@ -192,6 +195,8 @@ def _param_value(spec, text: str):
                                 f"{', '.join(map(str, spec.choices))}, got '{text}'")
             return next(c for c in spec.choices if str(c) == text)
         value = int(text) if spec.kind == "int" else float(text)
+        if not math.isfinite(value):
+            raise ValueError
     except ValueError:
         kind = {"int": "a whole number", "float": "a number", "bool": "true or false"}[spec.kind]
         raise UserError(f"--param {spec.name} needs {kind}, got '{text}'") from None
@@ -287,7 +292,7 @@ def fill_one(job: Job, engine, args, params: dict, on_progress) -> Optional[str]
 
     Raises UserError for bad input and Failed for engine or write errors.
     """
-    from inpaint_studio.core import imageio
+    from inpaint_studio.core import fillcheck, imageio
     from inpaint_studio.pipeline.run import run_fill
 
     if job.mask is None:
@@ -298,36 +303,62 @@ def fill_one(job: Job, engine, args, params: dict, on_progress) -> Optional[str]
     size = (picture.width, picture.height)
     hole = imageio.load_mask(job.mask, size)
     sketch = None if job.sketch is None else imageio.load_mask(job.sketch, size)
-    note = None
+    imageio.check_can_save(job.output, *size)  # before the fill, not after it
+    notes = [n for n in [picture.warning] if n] + imageio.save_notes(job.output, picture)
     if not hole.any():
-        note = f"mask {job.mask.name} is empty: {job.image.name} copied unchanged"
+        notes.append(f"mask {job.mask.name} is empty: {job.image.name} copied unchanged")
         result_image = image
     else:
+        problem = fillcheck.fill_problem(*size, hole)
+        if problem:
+            raise UserError(f"{job.image.name}: {problem}")
         with runtime_step():
             result_image = run_fill(image, hole, engine, sketch=sketch, params=params,
                                     feather=args.feather, hires=args.hires,
                                     refiner=args.refiner, colour_match=args.colour_match,
                                     progress=on_progress).image
+        if fillcheck.left_unchanged(image, result_image, hole):
+            raise Failed(f"{job.image.name}: engine '{engine.info.name}' left the masked "
+                         "pixels unchanged (try another engine); nothing was saved")
     with runtime_step():
         try:
-            imageio.save_image(job.output, result_image, like=picture, quality=args.quality)
+            imageio.save_image(job.output, result_image, like=picture, quality=args.quality,
+                               overwrite=args.overwrite)
         except OSError as exc:
             raise UserError(f"cannot write {job.output}: {exc.strerror or exc}") from exc
-    return note
+    return "\n".join(notes) or None
+
+
+MAX_FEATHER = 500
+
+
+def check_fill_paths(args) -> None:
+    """Refuse empty paths (an unset shell variable would mean the current folder) and a
+    batch output that names a file."""
+    for what, value in (("IMAGE", args.image), ("--mask", args.mask), ("--sketch", args.sketch),
+                        ("-o", args.output)):
+        if value is not None and not value.strip():
+            raise UserError(f"{what} is empty (an unset variable?); give a file or folder")
+    output = Path(args.output)
+    if Path(args.image).is_dir() and not output.exists() and output.suffix.lower() in image_suffixes():
+        raise UserError(f"IMAGE is a folder, so -o must be a folder, but {args.output} looks like "
+                        "a file name (create the folder first to use that name)")
 
 
 def cmd_fill(args) -> int:
     from inpaint_studio.engines import registry
 
+    check_fill_paths(args)
     info = registry.get_info(args.engine)
     params = parse_params(args.param, info)
     if args.seed is not None:
         if "seed" not in info.defaults():
             raise UserError(f"engine '{info.name}' has no seed (it is deterministic)")
-        params["seed"] = args.seed
+        params.update(parse_params([f"seed={args.seed}"], info))  # same range as --param seed
     if args.feather != "auto":
-        if not args.feather.isdigit():
-            raise UserError(f"--feather must be a number of pixels (0 or more) or auto, got '{args.feather}'")
+        if not re.fullmatch(r"[0-9]{1,9}", args.feather) or int(args.feather) > MAX_FEATHER:
+            raise UserError(f"--feather must be a number of pixels from 0 to {MAX_FEATHER} or "
+                            f"auto, got '{args.feather}'")
         args.feather = int(args.feather)
     if args.quality is not None and not 1 <= args.quality <= 100:
         raise UserError("--quality must be between 1 and 100")
@@ -376,7 +407,8 @@ def cmd_fill(args) -> int:
             continue
         if note:
             bar.finish()
-            warn(note)
+            for line in note.splitlines():
+                warn(line)
     bar.update(len(jobs), "done")
     bar.finish()
     if failures:
@@ -549,7 +581,16 @@ def _command_names(parser: argparse.ArgumentParser) -> set[str]:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Run a command; as the process's entry point (no ``argv``) a late signal is ignored."""
+    if argv is not None:
+        return _main(list(argv))
+    try:
+        return _main(sys.argv[1:])
+    finally:
+        interrupts.quiet_exit()
+
+
+def _main(argv: list[str]) -> int:
     debug = "--debug" in argv
     argv = [a for a in argv if a != "--debug"]
     parser = build_parser()
@@ -562,16 +603,20 @@ def main(argv: Optional[list[str]] = None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     args.debug = debug
     try:
-        return args.func(args)
+        with interrupts.stop_signals_raise():
+            return args.func(args)
     except Failed as exc:
         error(str(exc))
         return exc.code
     except UserError as exc:
         error(str(exc))
         return 2
-    except (Cancelled, KeyboardInterrupt):
+    except Cancelled:
         print(f"\n{PROG}: cancelled", file=sys.stderr)
         return 130
+    except KeyboardInterrupt as exc:  # Ctrl+C, SIGTERM, SIGHUP
+        print(f"\n{PROG}: cancelled", file=sys.stderr)
+        return interrupts.exit_code(exc)
     except Exception as exc:  # noqa: BLE001 - last resort: one line, traceback on request
         if debug:
             traceback.print_exc()

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import secrets
 import struct
-import threading
 import warnings
 import zlib
 from dataclasses import dataclass
@@ -28,13 +28,14 @@ from PIL import Image, ImageCms, UnidentifiedImageError
 from inpaint_studio.core import exifthumb
 from inpaint_studio.core.errors import UserError
 
-MAX_PIXELS = 250_000_000
-"""Refuse images with more pixels than this (decompression-bomb guard)."""
+MAX_PIXELS = 2 * 89_478_485
+"""Refuse images with more pixels than this (decompression-bomb guard): Pillow's own hard
+limit, which is left in place (never lifted, so other threads stay guarded too)."""
+JPEG_MAX_PIXELS_PER_BYTE = 2000  # even a flat progressive JPEG needs more bytes than this
 
 JPEG_QUALITY = 95
 PNG_LEVEL = 3  # zlib level of our PNGs: ~3x faster than Pillow's 6, files a few % larger
 WEBP_METHOD = 2  # libwebp effort: ~6x faster than Pillow's 4 at 24 MP, same size, -0.1 dB
-_PIL_LIMIT_LOCK = threading.Lock()  # guards the brief change of Image.MAX_IMAGE_PIXELS
 
 EXTENSIONS = {
     ".jpg": "JPEG", ".jpeg": "JPEG", ".jpe": "JPEG", ".png": "PNG", ".tif": "TIFF",
@@ -63,6 +64,7 @@ class Picture:
     icc: Optional[bytes] = None
     source_mode: str = "RGB"  # Pillow's mode of the file, e.g. "L", "P", "CMYK", "I;16"
     path: Optional[str] = None
+    warning: Optional[str] = None  # one line for the user, e.g. a truncated file opened
 
     @property
     def width(self) -> int:
@@ -92,23 +94,59 @@ def load_image(path) -> Picture:
             raise UserError(f"{path}: {im.format} files are not supported "
                             "(use JPEG, PNG, TIFF, WebP or BMP)")
         width, height = im.size
-        if width * height > MAX_PIXELS:
-            raise UserError(f"{path}: the image is {width}x{height} = {width * height:,} pixels, "
-                            f"more than the limit of {MAX_PIXELS:,} pixels")
+        _check_plausible(im, path, fmt)
+        warning = None
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # Pillow's notes on odd EXIF
-                pixels, icc = _decode(im, path, fmt)
+                try:
+                    pixels, icc = _decode(im, path, fmt)
+                except OSError as exc:
+                    if fmt != "JPEG" or "truncated" not in str(exc):
+                        raise
+                    pixels, icc = _decode_truncated_jpeg(path, exc), im.info.get("icc_profile")
+                    warning = (f"{os.path.basename(path)} is truncated: the part that could be "
+                               "read is shown, the rest is grey")
                 exif_obj = im.getexif()
         except UserError:
             raise
+        except MemoryError:
+            raise UserError(f"{path}: not enough memory to open a {width}x{height} image") from None
         except Exception as exc:  # any decoder failure means the file is damaged
             raise UserError(f"{path}: the file is damaged or truncated ({_one_line(exc)})") from exc
         orientation = exif_obj.get(_ORIENTATION, 1)
         pixels = _orient(pixels, orientation if isinstance(orientation, int) else 1)
         exif = _exif_bytes(im, exif_obj, fmt)
         return Picture(pixels=pixels, format=fmt, exif=exif, icc=icc, source_mode=im.mode,
-                       path=path)
+                       path=path, warning=warning)
+
+
+def _check_plausible(im: Image.Image, path: str, fmt: str) -> None:
+    """Refuse bombs and files that cannot hold what they declare, before decoding."""
+    width, height = im.size
+    if width * height > MAX_PIXELS:
+        raise UserError(f"{path}: the image is {width}x{height} = {width * height:,} pixels, "
+                        f"more than the limit of {MAX_PIXELS:,} pixels")
+    frames = getattr(im, "n_frames", 1)
+    if frames > 1 and im.format != "MPO":  # MPO: a JPEG plus camera previews, dropped
+        raise UserError(f"{path}: the file holds {frames} pages or frames; only single-picture "
+                        "files can be edited (saving would lose the others)")
+    size = os.path.getsize(path)
+    if fmt == "JPEG" and width * height > JPEG_MAX_PIXELS_PER_BYTE * max(size, 1):
+        raise UserError(f"{path}: declares {width}x{height} pixels in only {size:,} bytes "
+                        "(damaged, truncated, or a decompression bomb)")
+
+
+def _decode_truncated_jpeg(path: str, exc: Exception) -> np.ndarray:
+    """The readable part of a truncated JPEG (libjpeg pads the rest in grey), as RGB."""
+    import cv2  # only here: Pillow refuses truncated files unless a global is changed
+
+    flags = cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION
+    bgr = cv2.imdecode(np.fromfile(path, dtype=np.uint8), flags)
+    if bgr is None or bgr.size == 0 or (bgr == bgr.flat[0]).all():
+        raise UserError(f"{path}: the file is truncated and no part of it can be read "
+                        f"({_one_line(exc)})") from exc
+    return np.ascontiguousarray(bgr[..., ::-1])
 
 
 def _open(path: str) -> Image.Image:
@@ -116,15 +154,17 @@ def _open(path: str) -> Image.Image:
         raise UserError(f"{path}: no such file")
     if os.path.isdir(path):
         raise UserError(f"{path}: is a folder, not an image file")
-    # Pillow's own bomb limit is lifted while opening: MAX_PIXELS is checked right after.
+    if not os.path.isfile(path):  # a FIFO or device would block or never end
+        raise UserError(f"{path}: not a regular file")
     try:
-        with _PIL_LIMIT_LOCK, warnings.catch_warnings():
-            old, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # bomb warnings, Pillow's notes on odd EXIF
-            try:
-                return Image.open(path)
-            finally:
-                Image.MAX_IMAGE_PIXELS = old
+            return Image.open(path)
+    except Image.DecompressionBombError as exc:
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(found.group(1)):,} pixels" if found else "too many pixels"
+        raise UserError(f"{path}: the image declares {size}, more than the limit of "
+                        f"{MAX_PIXELS:,} pixels") from exc
     except UnidentifiedImageError as exc:
         raise UserError(f"{path}: not an image file, or a kind this program cannot read") from exc
     except OSError as exc:
@@ -303,7 +343,8 @@ def _patch_orientation(exif: bytes) -> Optional[bytes]:
 # ---------------------------------------------------------------- saving
 
 def save_image(path, picture_or_pixels: Union[Picture, np.ndarray], *,
-               like: Optional[Picture] = None, quality: Optional[int] = None) -> None:
+               like: Optional[Picture] = None, quality: Optional[int] = None,
+               overwrite: bool = True) -> None:
     """Write an image; the format comes from the file extension.
 
     EXIF, ICC profile and alpha are kept where the format can hold them; the EXIF and ICC
@@ -314,7 +355,10 @@ def save_image(path, picture_or_pixels: Union[Picture, np.ndarray], *,
     (default 95; JPEG at 90 or more keeps full-resolution colour, 4:4:4; WebP at 100 is
     lossless). 16-bit TIFFs keep the ICC profile but only EXIF's basic text tags. The file
     is written to a temp file in the same folder and renamed over ``path`` only when
-    complete, so a failed save leaves an existing file untouched.
+    complete, so a failed save leaves an existing file untouched; with ``overwrite=False``
+    an existing file (even one created meanwhile) is never replaced. A symlink is written
+    through. EXIF thumbnails are made anew from the pixels (see exifthumb); an EXIF block
+    too big for JPEG is left out (``save_notes`` says so beforehand).
     """
     path = os.fspath(path)
     fmt = _format_of(path)
@@ -333,7 +377,32 @@ def save_image(path, picture_or_pixels: Union[Picture, np.ndarray], *,
     icc = meta.icc if meta else None
     grey = grey_source and bool(np.array_equal(pixels[..., 0], pixels[..., 1])
                                 and np.array_equal(pixels[..., 0], pixels[..., 2]))
-    _atomic_write(path, lambda f: _encode(f, fmt, pixels, grey, exif, icc, quality))
+    check_can_save(path, pixels.shape[1], pixels.shape[0])
+    if fmt == "JPEG" and exif and len(exif) > exifthumb.JPEG_APP1_MAX:
+        exif = None
+    _atomic_write(path, lambda f: _encode(f, fmt, pixels, grey, exif, icc, quality), overwrite)
+
+
+_MAX_SIDE = {"JPEG": 65_500, "WEBP": 16_383, "BMP": 2**31 - 1, "PNG": 2**31 - 1, "TIFF": 2**31 - 1}
+
+
+def check_can_save(path, width: int, height: int) -> None:
+    """UserError if the format of ``path`` cannot hold a width x height picture."""
+    path = os.fspath(path)
+    fmt = _format_of(path)
+    side = _MAX_SIDE[fmt]
+    if width > side or height > side:
+        raise UserError(f"cannot save {path}: {fmt} holds at most {side}x{side} pixels, "
+                        f"the picture is {width}x{height} (use .png or .tif)")
+
+
+def save_notes(path, like: Optional[Picture]) -> list[str]:
+    """What a save to ``path`` will leave out of ``like``'s metadata, one line each."""
+    exif = like.exif if like else None
+    if _format_of(os.fspath(path)) == "JPEG" and exif and len(exif) > exifthumb.JPEG_APP1_MAX:
+        return [f"the EXIF block ({len(exif) // 1024} KB) is too big for JPEG (64 KB at most): "
+                f"{os.path.basename(path)} is saved without it"]
+    return []
 
 
 def _format_of(path: str) -> str:
@@ -479,11 +548,15 @@ def _write_tiff16(f, arr: np.ndarray, exif: Optional[bytes], icc: Optional[bytes
     f.write(buffer.getbuffer())
 
 
-def _atomic_write(path: str, write: Callable) -> None:
+def _atomic_write(path: str, write: Callable, overwrite: bool = True) -> None:
+    shown = path
+    if os.path.islink(path):
+        path = os.path.realpath(path)  # write through the link, keep it
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        raise UserError(f"cannot save {path}: the folder {folder} does not exist")
-    temp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
+        raise UserError(f"cannot save {shown}: the folder {folder} does not exist")
+    name = os.path.basename(path).encode("utf-8", "surrogateescape")[:200]  # room for the suffix
+    temp = os.path.join(folder, f".{name.decode('utf-8', 'ignore')}.{secrets.token_hex(4)}.tmp")
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError as exc:
@@ -495,16 +568,35 @@ def _atomic_write(path: str, write: Callable) -> None:
             os.fsync(f.fileno())
         if os.path.isfile(path):
             os.chmod(temp, os.stat(path).st_mode & 0o7777)
-        os.replace(temp, path)
+        if overwrite:
+            os.replace(temp, path)
+        else:
+            _rename_no_replace(temp, path)
     except BaseException as exc:
         try:
             os.remove(temp)
         except OSError:
             pass
+        if isinstance(exc, FileExistsError):
+            raise UserError(f"{shown} already exists (it appeared while working)") from exc
         if isinstance(exc, (OSError, ValueError)):
             reason = getattr(exc, "strerror", None) or _one_line(exc)
-            raise UserError(f"cannot save {path}: {reason}") from exc
+            raise UserError(f"cannot save {shown}: {reason}") from exc
         raise
+
+
+def _rename_no_replace(temp: str, path: str) -> None:
+    """Rename, failing with FileExistsError if ``path`` exists (a hard link is atomic)."""
+    try:
+        os.link(temp, path)
+    except FileExistsError:
+        raise
+    except OSError:  # no hard links here (FAT, some network shares): check, then rename
+        if os.path.lexists(path):
+            raise FileExistsError(path) from None
+        os.replace(temp, path)
+        return
+    os.remove(temp)
 
 
 # ---------------------------------------------------------------- masks and helpers
