@@ -554,6 +554,8 @@ def cmd_weights(args) -> int:
             problem = weights.verify(entry)
         bad += bool(problem)
         print(f"{entry.name}: {problem or 'ok'}")
+    if bad:
+        error(f"{bad} installed weight file(s) failed verification: import or download them again")
     return 1 if bad else 0
 
 

@@ -34,7 +34,7 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 from inpaint_studio import paths
-from inpaint_studio.core.errors import UserError
+from inpaint_studio.core.errors import Cancelled, UserError
 from inpaint_studio.core.types import ProgressFn
 
 FORMAT = "inpaint-studio-weights"
@@ -130,6 +130,8 @@ def _write_atomic(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -137,8 +139,31 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def installed_records() -> dict:
-    """``installed.json`` of the user weights folder: name -> {file, sha256, size, layout, ...}."""
-    return _read_json(paths.user_weights_dir() / INSTALLED)
+    """``installed.json`` of the user weights folder: name -> {file, sha256, size, layout, ...}.
+
+    A damaged ``installed.json`` is rebuilt from the weight files found in the folder (their
+    hashes taken now), so one bad write never forgets every install."""
+    path = paths.user_weights_dir() / INSTALLED
+    data = _read_json(path)
+    if data or not path.is_file() or path.read_bytes().strip() in (b"", b"{}"):
+        return data
+    return _recover_records(path)
+
+
+def _recover_records(path: Path) -> dict:
+    records = {}
+    for entry in entries():
+        found = paths.user_weights_dir() / entry.file
+        if found.is_file():
+            records[entry.name] = {"file": entry.file, "sha256": file_sha256(found, use_cache=False),
+                                   "size": found.stat().st_size, "layout": entry.layout,
+                                   "source": "recovered: installed.json was damaged"}
+    try:
+        path.replace(path.with_name(INSTALLED + ".damaged"))
+        _write_atomic(path, json.dumps(records, indent=1).encode())
+    except OSError:
+        pass  # a read-only folder: recovered again next time
+    return records
 
 
 def weight_path(entry: "WeightEntry | str") -> Path:
@@ -217,15 +242,19 @@ def _torch_load(path: Path, device: str = "cpu") -> Any:
     try:
         return torch.load(path, map_location=device, weights_only=True)
     except pickle.UnpicklingError as exc:
-        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(exc))
+        # torch's wording: "Unsupported global: GLOBAL x" (older), "unsupported GLOBAL x" (2.6+)
+        found = re.search(r"[Uu]nsupported (?:global: )?GLOBAL ([\w.]+)", str(exc))
         if found:
             raise UserError(f"{path.name} contains Python objects ({found.group(1)}) that are not loaded "
                             f"for safety: only plain weight files are accepted") from None
         raise UserError(f"{path.name} is not a readable PyTorch checkpoint (corrupt, truncated, or not a "
                         f"checkpoint at all)") from None
-    except (RuntimeError, EOFError, ValueError, OSError) as exc:
+    except MemoryError:
+        raise UserError(f"{path.name}: not enough memory to load it") from None
+    except Exception as exc:  # torch raises KeyError, IndexError, RuntimeError... on junk
         first = str(exc).strip().split(". ")[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"{path.name} is not a readable PyTorch checkpoint (corrupt or truncated?): {first}") from None
+        raise UserError(f"{path.name} is not a readable PyTorch checkpoint (corrupt, truncated, or not a "
+                        f"checkpoint at all): {first}") from None
 
 
 def load_state_dict(entry: "WeightEntry | str", device: str = "cpu") -> dict:
@@ -291,7 +320,17 @@ def _engine_converter(engine: str):
 def _install(source: Path, engine: str, name: Optional[str], origin: str) -> WeightEntry:
     """Load ``source`` safely, convert it to our layout, save it into the user folder."""
     checkpoint = _torch_load(source)
-    state_dict, layout = _engine_converter(engine)(checkpoint)
+    if isinstance(checkpoint, dict) and checkpoint.get("format") == FORMAT and not isinstance(
+            checkpoint.get("state_dict"), dict):
+        raise UserError(f"{source.name} is an Inpaint Studio weights file without weights (no state_dict)")
+    try:
+        state_dict, layout = _engine_converter(engine)(checkpoint)
+    except UserError:
+        raise
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
+        raise UserError(f"{source.name} is not a {engine} checkpoint ({type(exc).__name__}: "
+                        f"{str(exc)[:80]})") from None
+    _check_finite(source, state_dict)
     if name:
         entry = get_entry(name)
         if entry.engine != engine:
@@ -317,6 +356,14 @@ def _install(source: Path, engine: str, name: Optional[str], origin: str) -> Wei
     return entry
 
 
+def _check_finite(source: Path, state_dict: dict) -> None:
+    """Refuse weights with NaN or infinite values: they would paint flat patches."""
+    for key, value in state_dict.items():
+        if value.is_floating_point() and not bool(value.isfinite().all()):
+            raise UserError(f"{source.name} has NaN or infinite values in {key}: the weights are "
+                            "broken (a diverged training run?)")
+
+
 def import_checkpoint(path: "Path | str", engine: str, name: Optional[str] = None) -> str:
     """Validate a user-supplied checkpoint by structure, convert and install it; return the entry name."""
     source = Path(path)
@@ -328,12 +375,25 @@ def import_checkpoint(path: "Path | str", engine: str, name: Optional[str] = Non
 # ---------------------------------------------------------------- download
 
 
-def _fetch(url: str, part: Path, progress: Optional[ProgressFn], label: str) -> None:
-    """Download ``url`` into ``part``, resuming with HTTP Range from what is already there."""
+def _part_meta(part: Path) -> Path:
+    return part.with_name(part.name + ".json")
+
+
+def _fetch(url: str, part: Path, progress: Optional[ProgressFn], label: str,
+           cancel=None) -> None:
+    """Download ``url`` into ``part``, resuming with HTTP Range from what is already there.
+
+    A ``.part`` is resumed only from the same address, and with ``If-Range`` on the
+    validator the server gave then, so a changed file restarts instead of being spliced."""
+    meta = _read_json(_part_meta(part))
+    if part.exists() and meta.get("url") != url:
+        part.unlink()  # begun from another address, or of unknown origin: never spliced
     have = part.stat().st_size if part.exists() else 0
     request = urllib.request.Request(url, headers={"User-Agent": "inpaint-studio"})
     if have:
         request.add_header("Range", f"bytes={have}-")
+        if meta.get("validator"):
+            request.add_header("If-Range", meta["validator"])
     try:
         response = urllib.request.urlopen(request, timeout=60)
     except urllib.error.HTTPError as exc:
@@ -344,14 +404,21 @@ def _fetch(url: str, part: Path, progress: Optional[ProgressFn], label: str) -> 
         if response.status == 206:
             start = response.headers.get("Content-Range", "").split(" ")[-1].split("-")[0]
             if start != str(have):
-                raise UserError(f"server resumed {label} at byte {start}, expected {have}")
+                part.unlink(missing_ok=True)  # so the next try starts clean
+                raise UserError(f"server resumed {label} at byte {start}, expected {have}; "
+                                "the partial download was deleted, try again")
         else:
-            have = 0  # server ignored Range: start over
+            have = 0  # server ignored Range (or the file changed): start over
+        validator = response.headers.get("ETag") or response.headers.get("Last-Modified") or ""
+        if not have:
+            _write_atomic(_part_meta(part), json.dumps({"url": url, "validator": validator}).encode())
         length = response.headers.get("Content-Length")
         total = have + int(length) if length and length.isdigit() else 0
         done = have
         with open(part, "ab" if have else "wb") as handle:
             while True:
+                if cancel is not None and cancel():
+                    raise Cancelled()
                 block = response.read(CHUNK)
                 if not block:
                     break
@@ -365,8 +432,12 @@ def _fetch(url: str, part: Path, progress: Optional[ProgressFn], label: str) -> 
             raise http.client.IncompleteRead(b"", total - done)
 
 
-def download(name: str, progress: Optional[ProgressFn] = None, url: Optional[str] = None) -> str:
-    """Fetch an entry's file (resumable), check size/sha256, convert and install it."""
+def download(name: str, progress: Optional[ProgressFn] = None, url: Optional[str] = None,
+             cancel=None) -> str:
+    """Fetch an entry's file (resumable), check size/sha256, convert and install it.
+
+    ``cancel()`` returning True stops it between blocks (Cancelled; the ``.part`` stays for
+    a resume). A file that fails its checks is deleted, so a retry starts clean."""
     entry = get_entry(name)
     url = url or entry.url
     if not url:
@@ -378,13 +449,14 @@ def download(name: str, progress: Optional[ProgressFn] = None, url: Optional[str
     part = folder / f"{entry.name}.download.part"
     for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
         try:
-            _fetch(url, part, progress, entry.name)
+            _fetch(url, part, progress, entry.name, cancel)
             break
         except (urllib.error.URLError, http.client.HTTPException, ConnectionError, socket.timeout) as exc:
             if isinstance(exc, urllib.error.HTTPError) or attempt == DOWNLOAD_ATTEMPTS:
                 got = part.stat().st_size if part.exists() else 0
                 raise UserError(f"download of '{entry.name}' failed after {got / 1e6:.1f} MB ({exc}); "
                                 f"run the same command again to resume") from None
+    _part_meta(part).unlink(missing_ok=True)
     size = part.stat().st_size
     if entry.size and size != entry.size:
         part.unlink()

@@ -198,6 +198,7 @@ def test_download_continues_an_existing_part_file(user_dir, tmp_path, monkeypatc
     user_dir.mkdir()
     (user_dir / "deepfill2-places2-tf.download.part").write_bytes(payload[:1000])
     with Server(payload) as server:
+        (user_dir / "deepfill2-places2-tf.download.part.json").write_text(f'{{"url": "{server.url}"}}')
         write_manifest(tmp_path, monkeypatch, payload, url=server.url)
         weights.download("deepfill2-places2-tf")
     assert server.requests == ["bytes=1000-"]
