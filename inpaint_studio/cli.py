@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import math
+import os
 import re
 import sys
 import traceback
@@ -21,6 +22,7 @@ from inpaint_studio import interrupts
 from inpaint_studio.core.errors import Cancelled, UserError
 
 PROG = "inpaint-studio"
+AUTO_DAMAGE = "auto-damage"  # --mask keyword (cli_damage)
 
 
 def image_suffixes() -> set[str]:
@@ -144,11 +146,13 @@ def add_fill(sub) -> None:
                     "IMAGE, --mask is a folder of masks matched by file stem (or one mask "
                     "for all) and -o is an output folder.")
     p.add_argument("image", metavar="IMAGE", help="photo, or a folder of photos")
-    p.add_argument("--mask", required=True, help="mask (white = fill), or a folder of masks")
+    p.add_argument("--mask", required=True, help="mask (white = fill), or a folder of masks, or "
+                   "auto-damage: detect scratches and dust and fill them (see detect-damage)")
     p.add_argument("--sketch", help="guide-line layer (white = line), or a folder of them")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
                    help="output file, or output folder for a batch")
-    p.add_argument("--engine", default=DEFAULT_ENGINE, help=f"engine name (default {DEFAULT_ENGINE})")
+    p.add_argument("--engine", help=f"engine name (default {DEFAULT_ENGINE}; telea for "
+                   "--mask auto-damage or a thin mask file)")
     p.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
     p.add_argument("--seed", type=int, help="random seed (engines with a seed parameter)")
     p.add_argument("--feather", default="auto", metavar="N",
@@ -163,6 +167,9 @@ def add_fill(sub) -> None:
                    help="engine parameter, repeatable (see the engine's parameters)")
     p.add_argument("--overwrite", action="store_true", help="allow replacing existing files")
     p.add_argument("--quality", type=int, metavar="Q", help="JPEG/WebP quality 1-100")
+    from inpaint_studio.cli_damage import add_damage_options
+
+    add_damage_options(p)  # --sensitivity, --max-width for --mask auto-damage
     p.set_defaults(func=cmd_fill)
 
 
@@ -233,6 +240,8 @@ def _layer_source(arg: Optional[str], what: str):
     """None, a shared file, or a stem -> file dict for a batch."""
     if arg is None:
         return None
+    if what == "mask" and arg == AUTO_DAMAGE:
+        return Path(arg)
     path = Path(arg)
     if path.is_dir():
         return _by_stem(path, what)
@@ -247,7 +256,7 @@ def plan_jobs(args) -> list[Job]:
     if source.is_file():
         mask, sketch = Path(args.mask), None if args.sketch is None else Path(args.sketch)
         for what, path in (("mask", mask), ("sketch", sketch)):
-            if path is not None and not path.is_file():
+            if path is not None and not path.is_file() and not (what == "mask" and args.mask == AUTO_DAMAGE):
                 raise UserError(f"{what} not found: {path}" + (" (a folder mask needs a folder "
                                 "of images)" if path.is_dir() else ""))
         if output.is_dir():
@@ -278,6 +287,9 @@ def check_output(job: Job, overwrite: bool) -> None:
     if job.output.suffix.lower() not in image_suffixes():
         raise UserError(f"cannot save as '{job.output.suffix or 'no extension'}': {job.output} "
                         "(use .jpg, .png, .tif, .webp or .bmp)")
+    if len(os.fsencode(job.output.name)) > 255:
+        raise UserError(f"cannot save {job.output.name[:40]}...: the file name is "
+                        f"{len(os.fsencode(job.output.name))} bytes long (255 at most)")
     if overwrite:
         return
     for what, path in (("image", job.image), ("mask", job.mask), ("sketch", job.sketch)):
@@ -301,7 +313,12 @@ def fill_one(job: Job, engine, args, params: dict, on_progress) -> Optional[str]
     picture = imageio.load_image(job.image)
     image = picture.pixels
     size = (picture.width, picture.height)
-    hole = imageio.load_mask(job.mask, size)
+    if str(job.mask) == AUTO_DAMAGE:
+        from inpaint_studio.cli_damage import detect_damage
+
+        hole = detect_damage(image, args)
+    else:
+        hole = imageio.load_mask(job.mask, size)
     sketch = None if job.sketch is None else imageio.load_mask(job.sketch, size)
     imageio.check_can_save(job.output, *size)  # before the fill, not after it
     notes = [n for n in [picture.warning] if n] + imageio.save_notes(job.output, picture)
@@ -349,6 +366,17 @@ def cmd_fill(args) -> int:
     from inpaint_studio.engines import registry
 
     check_fill_paths(args)
+    if args.mask != AUTO_DAMAGE and (args.sensitivity, args.max_width) != (None, None):
+        raise UserError("--sensitivity and --max-width only apply to --mask auto-damage")
+    if args.engine is None:  # not chosen: Telea for thin masks
+        from inpaint_studio.cli_damage import auto_engine
+
+        args.engine, why = auto_engine(args)
+        if why and args.hires == "auto":
+            args.hires = "off"
+        if why:
+            print(f"engine: {registry.get_info(args.engine).title} ({why}; --engine to choose)",
+                  file=sys.stderr)
     info = registry.get_info(args.engine)
     params = parse_params(args.param, info)
     if args.seed is not None:
@@ -561,7 +589,13 @@ def cmd_weights(args) -> int:
 
 # ---- main ------------------------------------------------------------------------------
 
-COMMANDS = [add_edit, add_fill, add_engines, add_train, add_weights]
+def add_detect_damage(sub) -> None:
+    from inpaint_studio.cli_damage import add_detect_damage as add
+
+    add(sub)
+
+
+COMMANDS = [add_edit, add_fill, add_detect_damage, add_engines, add_train, add_weights]
 
 
 def build_parser() -> argparse.ArgumentParser:
