@@ -3,7 +3,7 @@
 Lives in pipeline (not core) because it needs OpenCV's fast morphology. Two stages, so
 a sensitivity slider can re-threshold without redoing the costly part::
 
-    analysis = analyse(image, max_width=6)      # per photo (about 1 s at 12 MP)
+    analysis = analyse(image, max_width=6)      # per photo (4-6 s at 12 MP on 2 cores)
     mask = propose(analysis, sensitivity=0.5)   # per sensitivity (fast)
     mask = detect_damage(image, 0.5, 6)         # both
 
