@@ -287,9 +287,7 @@ def check_output(job: Job, overwrite: bool) -> None:
     if job.output.suffix.lower() not in image_suffixes():
         raise UserError(f"cannot save as '{job.output.suffix or 'no extension'}': {job.output} "
                         "(use .jpg, .png, .tif, .webp or .bmp)")
-    if len(os.fsencode(job.output.name)) > 255:
-        raise UserError(f"cannot save {job.output.name[:40]}...: the file name is "
-                        f"{len(os.fsencode(job.output.name))} bytes long (255 at most)")
+
     if overwrite:
         return
     for what, path in (("image", job.image), ("mask", job.mask), ("sketch", job.sketch)):
@@ -357,6 +355,9 @@ def check_fill_paths(args) -> None:
         if value is not None and not value.strip():
             raise UserError(f"{what} is empty (an unset variable?); give a file or folder")
     output = Path(args.output)
+    longest = max((len(os.fsencode(part)) for part in output.parts), default=0)
+    if longest > 255:
+        raise UserError(f"-o {args.output[:40]}...: a name in it is too long ({longest} bytes, 255 at most)")
     if Path(args.image).is_dir() and not output.exists() and output.suffix.lower() in image_suffixes():
         raise UserError(f"IMAGE is a folder, so -o must be a folder, but {args.output} looks like "
                         "a file name (create the folder first to use that name)")

@@ -138,15 +138,19 @@ def _check_plausible(im: Image.Image, path: str, fmt: str) -> None:
 
 
 def _decode_truncated_jpeg(path: str, exc: Exception) -> np.ndarray:
-    """The readable part of a truncated JPEG (libjpeg pads the rest in grey), as RGB."""
-    import cv2  # only here: Pillow refuses truncated files unless a global is changed
-
-    flags = cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION
-    bgr = cv2.imdecode(np.fromfile(path, dtype=np.uint8), flags)
-    if bgr is None or bgr.size == 0 or (bgr == bgr.flat[0]).all():
+    """The readable part of a truncated JPEG: the data gets an end marker, so libjpeg stops
+    there and pads the rest (Pillow's other way is a process-wide switch)."""
+    with open(path, "rb") as f:
+        data = f.read() + b"\xff\xd9"
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            pixels, _ = _decode(im, path, "JPEG")
+    except OSError:
+        pixels = None
+    if pixels is None or (pixels == pixels.flat[0]).all():
         raise UserError(f"{path}: the file is truncated and no part of it can be read "
                         f"({_one_line(exc)})") from exc
-    return np.ascontiguousarray(bgr[..., ::-1])
+    return pixels
 
 
 def _open(path: str) -> Image.Image:

@@ -373,7 +373,25 @@ def test_random_bytes_not_an_image(tmp_path):
     assert "noise.jpg" in str(info.value) and "\n" not in str(info.value)
 
 
-@pytest.mark.parametrize("ext", [".jpg", ".png", ".webp", ".tif"])
+def test_truncated_jpeg_opens_with_a_warning(tmp_path):
+    """As GIMP and Photoshop do: the rows that were read, the rest padded, and a warning."""
+    pixels = smooth(64, 64)
+    whole = tmp_path / "whole.jpg"
+    save_image(whole, pixels)
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    picture = load_image(cut)
+    assert "cut.jpg is truncated" in picture.warning and "\n" not in picture.warning
+    assert picture.pixels.shape == (64, 64, 3)
+    assert np.abs(picture.pixels[:8].astype(int) - pixels[:8]).mean() < 4
+    assert load_image(whole).warning is None
+    cut.write_bytes(data[:300])  # only headers: refused
+    with pytest.raises(UserError, match="cut.jpg"):
+        load_image(cut)
+
+
+@pytest.mark.parametrize("ext", [".png", ".webp", ".tif"])
 def test_truncated_file(tmp_path, ext):
     whole = tmp_path / f"whole{ext}"
     save_image(whole, gradient(64, 64))
