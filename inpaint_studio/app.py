@@ -64,6 +64,7 @@ def run(photo_path: Optional[str] = None) -> int:
         try:
             pixels, picture = load_document_parts(photo_path)
             document = Document(pixels, picture=picture, path=Path(photo_path))
+            error = picture.warning  # e.g. truncated: opened, but said
         except UserError as exc:
             error = str(exc)
     window = MainWindow(settings=settings, service=service, document=document, preload=True)
@@ -73,7 +74,8 @@ def run(photo_path: Optional[str] = None) -> int:
     if error:
         from PySide6.QtWidgets import QMessageBox
 
-        QMessageBox.warning(window, "Cannot open photo", error)
+        title = "Photo opened with a problem" if document is not None else "Cannot open photo"
+        QMessageBox.warning(window, title, error)
     try:
         return app.exec()
     finally:

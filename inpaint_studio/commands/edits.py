@@ -318,6 +318,15 @@ def _clear(m: np.ndarray, box: BBox, keep: np.ndarray) -> BBox:
     return box
 
 
+def touches(cmd: Command, layer: str) -> bool:
+    """Whether a command changed ``layer`` (unknown kinds of command: assumed so)."""
+    if isinstance(cmd, DiffCommand):
+        return any(d.layer == layer for d in cmd.diffs)
+    if isinstance(cmd, Macro):
+        return any(touches(c, layer) for c in cmd.commands)
+    return True
+
+
 class Macro(Command):
     """Several already-applied commands as one step (undone last-first)."""
 

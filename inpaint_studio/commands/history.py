@@ -12,6 +12,7 @@
   (0 = the start state, like QUndoStack.index); ``goto(index)`` jumps there;
 - ``clean`` / ``set_clean()`` (call after saving); ``doc.modified`` is kept equal to
   ``not clean``; dropping the clean step makes the history never clean again;
+  ``photo_modified``: only steps that changed the image layer count (what Save writes);
 - ``begin_macro(text)`` ... ``end_macro()``: pushes in between become one step;
 - ``listen(fn)``: ``fn()`` after any change (returns an unsubscribe function);
 - ``clear()``: forget everything (done automatically when the document is replaced).
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-from inpaint_studio.commands.edits import Command, Macro
+from inpaint_studio.commands.edits import Command, Macro, touches
 
 DEFAULT_BUDGET = 256 * 1024 * 1024
 
@@ -75,6 +76,15 @@ class History:
     @property
     def clean(self) -> bool:
         return self._clean == self._index
+
+    @property
+    def photo_modified(self) -> bool:
+        """True when the photo's pixels differ from the clean (saved) state. Mask and sketch
+        edits are not saved with the photo, so they alone never ask for a save."""
+        if self._clean is None:
+            return True
+        low, high = sorted((self._clean, self._index))
+        return any(touches(c, "image") for c in self._cmds[low:high])
 
     def set_clean(self) -> None:
         self._clean = self._index

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, Q
 
 from inpaint_studio.commands.edits import ApplyFill, MaskOp
 from inpaint_studio.commands.history import History
-from inpaint_studio.core import imageio
+from inpaint_studio.core import fillcheck, imageio
 from inpaint_studio.core.document import Document
 from inpaint_studio.core.errors import UserError
 from inpaint_studio.core.settings import Settings
@@ -42,6 +42,7 @@ IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.bmp);;All files
 MASK_FILTER = "Masks (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp);;All files (*)"
 WEIGHTS_FILTER = "Checkpoints (*.pth *.pt *.ckpt);;All files (*)"
 MAX_RECENT = 10
+READY_STATUS = "Paint a mask, then Fill."
 
 
 def load_document_parts(path) -> tuple[np.ndarray, "imageio.Picture"]:
@@ -276,6 +277,7 @@ class MainWindow(QMainWindow):
         self._overwrite_ok = False
         self._jpeg_quality = None
         self.canvas.set_layers(doc.image, doc.mask, doc.sketch)
+        self.engine_panel.set_status(READY_STATUS)
         depth = "16-bit" if doc.image.dtype == np.uint16 else "8-bit"
         kind = "RGBA" if doc.image.shape[2] == 4 else "RGB"
         self.size_label.setText(f"{doc.width} × {doc.height} px · {depth} {kind}")
@@ -308,6 +310,8 @@ class MainWindow(QMainWindow):
             self.document.replace(pixels, picture=picture, path=path)
         self._add_recent(str(Path(path).resolve()))
         self.statusBar().showMessage(f"Opened {Path(path).name}", 4000)
+        if picture.warning:  # e.g. a truncated JPEG: opened, but the user must know
+            QMessageBox.warning(self, "Photo opened with a problem", picture.warning)
         return True
 
     def open_dialog(self) -> None:
@@ -322,7 +326,7 @@ class MainWindow(QMainWindow):
             return False
         if doc.path is None:
             return self.save_as()
-        if not doc.modified and doc.path.exists():  # never re-encode an untouched file
+        if not self._photo_modified() and doc.path.exists():  # never re-encode an untouched file
             self.statusBar().showMessage("No changes to save.", 4000)
             return True
         if not self._overwrite_ok:
@@ -386,7 +390,7 @@ class MainWindow(QMainWindow):
 
     def maybe_save(self) -> bool:
         """Ask about unsaved changes. True if it is fine to go on."""
-        if self.document is None or not self.document.modified:
+        if self.document is None or not self._photo_modified():
             return True
         name = self.document.path.name if self.document.path else "this photo"
         answer = dialogs.ask_unsaved(self, name)
@@ -546,6 +550,8 @@ class MainWindow(QMainWindow):
         self.canvas.cancel_gesture()
         if self._job is not None:
             self._job.wait_image_copied()
+        else:  # "Fill done" no longer describes what is shown
+            self.engine_panel.set_status(READY_STATUS)
 
     def undo(self) -> None:
         if self.history is not None:
@@ -595,6 +601,11 @@ class MainWindow(QMainWindow):
             self.engine_panel.set_status("Paint a mask over what should go, then Fill.")
             self.statusBar().showMessage("The mask is empty: paint over what should go first.", 4000)
             return
+        problem = fillcheck.fill_problem(doc.width, doc.height, doc.mask)
+        if problem:
+            self.engine_panel.set_status(problem[0].upper() + problem[1:] + ".")
+            self.statusBar().showMessage(problem, 6000)
+            return
         self.canvas.cancel_gesture()
         name = self.engine_panel.engine
         info = registry.get_info(name)
@@ -609,6 +620,7 @@ class MainWindow(QMainWindow):
         self.fill_progress.show()
         ignored = " (this engine ignores sketch lines)" if doc.sketch.any() and not info.uses_sketch else ""
         self.statusBar().showMessage(f"Filling with {info.title}{ignored}…")
+        self.engine_panel.set_status(f"Filling with {info.title}…")
         self.service.submit(job)
         self._update_actions()
 
@@ -690,7 +702,12 @@ class MainWindow(QMainWindow):
         doc = self.document
         name = doc.path.name if doc is not None and doc.path is not None else "Untitled" if doc else ""
         self.setWindowTitle(f"{name}[*] — Inpaint Studio" if name else "Inpaint Studio")
-        self.setWindowModified(bool(doc is not None and doc.modified))
+        self.setWindowModified(self._photo_modified())
+
+    def _photo_modified(self) -> bool:
+        """The photo's pixels changed since opening or saving (mask edits do not count)."""
+        return bool(self.document is not None and self.history is not None
+                    and self.history.photo_modified)
 
     def _cursor_moved(self, pos) -> None:
         self.cursor_label.setText(f"x {pos[0]}, y {pos[1]}" if pos is not None else "")

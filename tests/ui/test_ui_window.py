@@ -10,9 +10,10 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 
 import fake_engines
 from photos import make_photo
-from inpaint_studio.commands.edits import MaskStroke, SketchStroke
+from inpaint_studio.commands.edits import ApplyFill, MaskStroke, SketchStroke
 from inpaint_studio.core import imageio
 from inpaint_studio.core.errors import UserError
+from inpaint_studio.core.types import BBox
 from inpaint_studio.ui.dialogs import dialogs
 
 
@@ -30,6 +31,15 @@ def stroke(win, cls, points, radius=5, value=True):
     for a, b in zip(points[:-1], points[1:]):
         s.add_segment(a, b)
     win.history.push(s.end())
+
+
+def change_photo(win, value, box=(5, 5, 10, 10)):
+    """Change some photo pixels as a fill would (one undo step)."""
+    doc = win.document
+    image = doc.image.copy()
+    x0, y0, x1, y1 = box
+    image[y0:y1, x0:x1] = value
+    win.history.push(ApplyFill.apply(doc, image, BBox(*box)))
 
 
 def fill_and_wait(qtbot, win, engine, signal="finished", timeout=20000):
@@ -214,8 +224,8 @@ def test_overwrite_original_asked_once_and_jpeg_quality_once(qtbot, window, tmp_
     monkeypatch.setattr(dialogs, "ask_jpeg_quality", lambda p, default=95: qualities.append(1) or 80)
     window.named_actions["save"].trigger()  # nothing changed: nothing written, nothing asked
     assert asked == [] and qualities == []
-    for _ in range(2):
-        stroke(window, MaskStroke, [(10, 10), (30, 20)], radius=3)
+    for value in (10, 20):
+        change_photo(window, value)  # a mask stroke alone would not need a save
         window.named_actions["save"].trigger()
         assert not window.document.modified
     assert asked == ["shot.jpg"] and qualities == [1]
@@ -249,9 +259,13 @@ def test_bad_file_shows_one_line_error(qtbot, window, tmp_path, messages):
 
 def test_close_with_unsaved_changes_asks(qtbot, opened, monkeypatch):
     win = opened
-    stroke(win, MaskStroke, [(20, 20), (60, 40)])
     answers = ["cancel", "discard"]
     monkeypatch.setattr(dialogs, "ask_unsaved", lambda p, n: answers.pop(0))
+    stroke(win, MaskStroke, [(20, 20), (60, 40)])
+    assert win.maybe_save() and len(answers) == 2  # a mask alone is not saved with the photo
+    assert not win.isWindowModified()
+    change_photo(win, 0)
+    assert win.isWindowModified()
     assert not win.close()
     assert win.isVisible() and answers == ["discard"]
     assert win.close()
