@@ -375,6 +375,12 @@ def import_checkpoint(path: "Path | str", engine: str, name: Optional[str] = Non
 # ---------------------------------------------------------------- download
 
 
+def partial_bytes(entry: "WeightEntry | str") -> int:
+    """Bytes of an unfinished download of this entry that a new download would resume."""
+    part = paths.user_weights_dir() / f"{get_entry(entry).name}.download.part"
+    return part.stat().st_size if part.is_file() and _part_meta(part).is_file() else 0
+
+
 def _part_meta(part: Path) -> Path:
     return part.with_name(part.name + ".json")
 

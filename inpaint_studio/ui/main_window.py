@@ -31,6 +31,7 @@ from inpaint_studio.engines import registry, weights
 from inpaint_studio.ui.actions import build_actions
 from inpaint_studio.ui.canvas.view import CanvasView
 from inpaint_studio.ui.dialogs import dialogs
+from inpaint_studio.ui.dialogs.weights_dialog import WeightsDialog
 from inpaint_studio.ui.panels.engine_panel import EnginePanel
 from inpaint_studio.ui.panels.history_panel import HistoryPanel
 from inpaint_studio.ui.panels.layers_panel import LayersPanel
@@ -69,6 +70,7 @@ class MainWindow(QMainWindow):
         self._job: Optional[FillJob] = None
         self._pending = None  # a finished fill waiting for the current stroke to end
         self._importing = False  # a weights import is running on the worker
+        self.weights_dialog: Optional[WeightsDialog] = None
 
         self.setWindowTitle("Inpaint Studio")
         self.setAcceptDrops(True)
@@ -244,6 +246,7 @@ class MainWindow(QMainWindow):
         self.hardness_slider.valueChanged.connect(self._hardness_edited)
         self.engine_panel.run_requested.connect(self.run_fill)
         self.engine_panel.cancel_requested.connect(self.cancel_fill)
+        self.engine_panel.setup_requested.connect(self.open_weights_dialog)
         self.canvas.zoom_changed.connect(
             lambda z: self.zoom_label.setText(f"{z * 100:.0f} %" if self.document else ""))
         self.canvas.cursor_moved.connect(self._cursor_moved)
@@ -439,7 +442,12 @@ class MainWindow(QMainWindow):
         engines = [(name, registry.get_info(name).title) for name in registry.engine_names()
                    if registry.get_info(name).weights]
         engine = dialogs.ask_weights_engine(self, engines, self.engine_panel.engine, Path(path).name)
-        if engine is None:
+        if engine is not None:
+            self.start_weights_import(path, engine)
+
+    def start_weights_import(self, path: str, engine: str) -> None:
+        """Install a checkpoint on the worker thread; _weights_imported/_failed follow."""
+        if self._importing:
             return
         self._importing = True
         self.named_actions["import_weights"].setEnabled(False)
@@ -452,7 +460,20 @@ class MainWindow(QMainWindow):
         self.named_actions["import_weights"].setEnabled(True)
         self.statusBar().showMessage(message, 6000)
 
+    def open_weights_dialog(self, engine: str) -> None:
+        """A not-ready engine was chosen: say what it needs and get it (non-blocking)."""
+        if self.weights_dialog is not None:
+            self.weights_dialog.reject()
+        dialog = WeightsDialog(engine, self.start_weights_import, self)
+        dialog.ready.connect(lambda name: self.engine_panel.refresh_engines(select=name))
+        dialog.finished.connect(lambda _r, d=dialog: setattr(self, "weights_dialog", None)
+                                if self.weights_dialog is d else None)
+        self.weights_dialog = dialog
+        dialog.open()
+
     def _weights_imported(self, name: str, engine: str) -> None:
+        if self.weights_dialog is not None:
+            self.weights_dialog.import_done(name, engine)
         title = registry.get_info(engine).title
         selected = self.engine_panel.refresh_engines(select=engine)  # a running fill keeps its job
         self._end_import(f"Weights '{name}' installed for {title}.")
@@ -467,6 +488,8 @@ class MainWindow(QMainWindow):
                                 f"Installed '{name}' ({what}) for {title}.\n\n{licence}{ready}")
 
     def _weights_failed(self, message: str) -> None:
+        if self.weights_dialog is not None:
+            self.weights_dialog.import_failed(message)
         self._end_import("Weights not imported.")
         QMessageBox.warning(self, "Cannot import weights", message)
 
@@ -751,6 +774,8 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.save_settings()
+        if self.weights_dialog is not None:
+            self.weights_dialog.reject()  # stops its download thread
         if self._owns_service:
             self.service.shutdown()
         elif self.service.busy:

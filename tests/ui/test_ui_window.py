@@ -330,7 +330,7 @@ def test_help_lists_every_shortcut(qtbot, window):
     help_dialog.deleteLater()
 
 
-def test_engine_list_disables_not_ready_engines(qtbot, window, monkeypatch):
+def test_choosing_a_not_ready_engine_asks_for_weights_and_keeps_the_current_one(qtbot, window, monkeypatch):
     from inpaint_studio.engines import registry
     from inpaint_studio.ui.panels.engine_panel import EnginePanel
 
@@ -339,9 +339,13 @@ def test_engine_list_disables_not_ready_engines(qtbot, window, monkeypatch):
                         if name == "telea" else real(name))
     panel = EnginePanel()
     index = panel.engine_combo.findData("telea")
-    item = panel.engine_combo.model().item(index)
-    assert not item.isEnabled() and "weights missing" in item.toolTip()
-    assert not panel.set_engine("telea")
+    assert panel.engine_combo.itemText(index).endswith("(not ready)")
+    assert "needs weight files" in panel.engine_combo.itemData(index, Qt.ToolTipRole)
+    assert not panel.set_engine("telea") and not panel.is_ready("telea")
+    before = panel.engine
+    with qtbot.waitSignal(panel.setup_requested) as blocker:
+        panel.engine_combo.setCurrentIndex(index)  # as a click in the list does
+    assert blocker.args == ["telea"] and panel.engine == before
     panel.deleteLater()
 
 

@@ -12,6 +12,7 @@ from inpaint_studio.engines import registry
 from inpaint_studio.engines.base import ParamSpec
 from inpaint_studio.ui.actions import icon
 
+READY_ROLE = Qt.UserRole + 1
 DEVICES = (("Auto", "auto"), ("CPU", "cpu"), ("CUDA", "cuda"))
 HIRES = (("Off", "off"), ("Auto (over 2 MP)", "auto"), ("On", "on"))
 
@@ -55,6 +56,7 @@ class EnginePanel(QWidget):
     run_requested = Signal()
     cancel_requested = Signal()
     engine_changed = Signal(str)
+    setup_requested = Signal(str)  # a not-ready engine was chosen: its weights are needed
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -108,6 +110,7 @@ class EnginePanel(QWidget):
 
         self._param_widgets: list[tuple[ParamSpec, QWidget]] = []
         self._ready = self._busy = False
+        self._last_ready: Optional[str] = None
         self._has_photo = True
         self._fill_engines()
         self.engine_combo.currentIndexChanged.connect(self._on_engine)
@@ -123,11 +126,18 @@ class EnginePanel(QWidget):
             state = registry.readiness(name)
             self.engine_combo.addItem(info.title if state.ready else f"{info.title} (not ready)", name)
             item = model.item(self.engine_combo.count() - 1)
-            item.setToolTip(info.description if state.ready else f"Not ready: {state.reason}")
-            if not state.ready:
-                item.setEnabled(False)
-        first_ready = next((i for i in range(model.rowCount()) if model.item(i).isEnabled()), 0)
+            item.setData(state.ready, READY_ROLE)
+            item.setToolTip(info.description if state.ready else
+                            "Not ready: needs weight files. Choose it to download or import them.")
+        first_ready = next((i for i in range(model.rowCount()) if self._ready_at(i)), 0)
         self.engine_combo.setCurrentIndex(first_ready)
+
+    def _ready_at(self, index: int) -> bool:
+        return bool(self.engine_combo.itemData(index, READY_ROLE))
+
+    def is_ready(self, name: str) -> bool:
+        index = self.engine_combo.findData(name)
+        return index >= 0 and self._ready_at(index)
 
     def refresh_engines(self, select: Optional[str] = None) -> bool:
         """Re-check every engine's readiness (e.g. after importing weights) and select
@@ -154,7 +164,7 @@ class EnginePanel(QWidget):
 
     def set_engine(self, name: str) -> bool:
         index = self.engine_combo.findData(name)
-        if index < 0 or not self.engine_combo.model().item(index).isEnabled():
+        if index < 0 or not self._ready_at(index):
             return False
         self.engine_combo.setCurrentIndex(index)
         return True
@@ -216,6 +226,14 @@ class EnginePanel(QWidget):
         self.status.setText(text)
 
     def _on_engine(self, *_: Any) -> None:
+        name = self.engine
+        chosen = self.engine_combo.currentIndex()
+        if name is not None and not self._ready_at(chosen) and self._last_ready is not None:
+            self.engine_combo.blockSignals(True)  # keep the engine that can run, ask for weights
+            self.engine_combo.setCurrentIndex(self.engine_combo.findData(self._last_ready))
+            self.engine_combo.blockSignals(False)
+            self.setup_requested.emit(name)
+            return
         while self.params_form.rowCount():
             self.params_form.removeRow(0)
         self._param_widgets.clear()
@@ -227,6 +245,8 @@ class EnginePanel(QWidget):
             return
         info = registry.get_info(name)
         state = registry.readiness(name)
+        if state.ready:
+            self._last_ready = name
         self.description.setText(info.description if state.ready else f"Not ready: {state.reason}")
         self._ready = state.ready
         self._refresh_buttons()
