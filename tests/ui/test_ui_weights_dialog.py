@@ -62,7 +62,7 @@ def test_download_shows_progress_cancels_and_resumes(qtbot, server, window):
     dialog.downloads.progress.connect(lambda f, m: seen.append(f))
     with qtbot.waitSignal(dialog.downloads.progress, timeout=30000):
         dialog.download_buttons[NAME].click()
-    assert dialog.progress.isVisible() and dialog.cancel_button.isEnabled()
+    assert dialog.progress.isVisible() and dialog.cancel_button.isVisible() and dialog.cancel_button.isEnabled()
     assert not dialog.import_button.isEnabled()
     with qtbot.waitSignal(dialog.downloads.cancelled, timeout=30000):
         dialog.cancel_button.click()

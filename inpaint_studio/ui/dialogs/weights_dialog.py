@@ -37,7 +37,7 @@ class WeightsDialog(QDialog):
         self.downloads.progress.connect(self._progress)
         self.downloads.finished.connect(self._downloaded)
         self.downloads.failed.connect(lambda message: self._stopped(f"Download failed: {message}"))
-        self.downloads.cancelled.connect(lambda: self._stopped("Download cancelled. Download again to resume."))
+        self.downloads.cancelled.connect(lambda: self._stopped("Download cancelled; Resume download continues from here."))
         self.finished.connect(lambda _result: self.downloads.shutdown())
 
         intro = QLabel(f"<b>{self.info.title}</b> needs one of these weight files. "
@@ -47,12 +47,14 @@ class WeightsDialog(QDialog):
         self.download_buttons: dict[str, QPushButton] = {}
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(False)  # the status line says how many MB
         self.progress.hide()
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.status.setObjectName("hint")
         self.cancel_button = QPushButton("Cancel download")
         self.cancel_button.setEnabled(False)
+        self.cancel_button.hide()  # shown while a download runs
         self.cancel_button.clicked.connect(self.downloads.cancel)
         self.import_button = QPushButton("Import File…")
         self.import_button.clicked.connect(self.choose_file)
@@ -125,6 +127,7 @@ class WeightsDialog(QDialog):
 
     def _set_busy(self, busy: bool) -> None:
         self.cancel_button.setEnabled(busy)
+        self.cancel_button.setVisible(busy)
         self.import_button.setEnabled(not busy)
         for button in self.download_buttons.values():
             button.setEnabled(not busy)
