@@ -187,3 +187,13 @@ def test_bombs_are_refused_in_bounded_memory(corpus):
     assert proc.stdout.count("refused") == len(paths), proc.stdout
     peak = int(proc.stdout.split("PEAK_MB")[1])
     assert peak < 200, f"peak {peak} MB"
+
+
+def test_a_late_signal_after_the_work_prints_no_traceback():
+    """As the process's entry point, a Ctrl+C or SIGTERM once the command is done (e.g.
+    during interpreter exit) changes nothing and prints nothing."""
+    code = ("import os, signal, sys\nfrom inpaint_studio import cli\nsys.argv = ['inpaint-studio', 'engines']\n"
+            "rc = cli.main()\nos.kill(os.getpid(), signal.SIGINT)\nos.kill(os.getpid(), signal.SIGTERM)\n"
+            "print('survived')\nsys.exit(rc)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "survived" in proc.stdout and proc.stderr == ""
