@@ -246,8 +246,13 @@ def _layer_source(arg: Optional[str], what: str):
     if path.is_dir():
         return _by_stem(path, what)
     if not path.is_file():
-        raise UserError(f"{what} not found: {arg}")
+        raise UserError(_not_found(what, path))
     return path
+
+
+def _not_found(what: str, path: Path) -> str:
+    """"mask not found: x", or that x exists but is no file (a FIFO, a device, a folder)."""
+    return f"{what} is not a regular file: {path}" if path.exists() else f"{what} not found: {path}"
 
 
 def plan_jobs(args) -> list[Job]:
@@ -257,13 +262,13 @@ def plan_jobs(args) -> list[Job]:
         mask, sketch = Path(args.mask), None if args.sketch is None else Path(args.sketch)
         for what, path in (("mask", mask), ("sketch", sketch)):
             if path is not None and not path.is_file() and not (what == "mask" and args.mask == AUTO_DAMAGE):
-                raise UserError(f"{what} not found: {path}" + (" (a folder mask needs a folder "
+                raise UserError(_not_found(what, path) + (" (a folder mask needs a folder "
                                 "of images)" if path.is_dir() else ""))
         if output.is_dir():
             output = output / source.name
         return [Job(source, mask, sketch, output)]
     if not source.is_dir():
-        raise UserError(f"image not found: {args.image}")
+        raise UserError(_not_found("image", source))
     masks, sketches = _layer_source(args.mask, "mask"), _layer_source(args.sketch, "sketch")
     if output.exists() and not output.is_dir():
         raise UserError(f"output must be a folder for a batch, but {output} is a file")

@@ -283,7 +283,7 @@ def _masks(b: Builder) -> None:
     b.add("mask-missing", {"photo.png": p}, ["fill", "{d}/photo.png", "--mask", "{d}/nope.png", "-o",
                                             "{d}/out.png", "--engine", "telea"], {2}, "mask not found")
     b.add("mask-is-folder", {"photo.png": p}, ["fill", "{d}/photo.png", "--mask", "{d}", "-o", "{d}/out.png",
-                                              "--engine", "telea"], {2}, "mask not found")
+                                              "--engine", "telea"], {2}, "not a regular file")
     b.fill("sketch-wrong-size", "photo.png", p, {2}, "mask is",
            extra=("--sketch", "{d}/sketch.png")).folder.joinpath("sketch.png").write_bytes(
         encode(Image.fromarray(m[:, :-2]), "PNG"))
@@ -343,9 +343,9 @@ def _outputs(b: Builder) -> None:
     fill_to("out-long-name", "{d}/" + long_name, {0}, output=long_name)
     fill_to("out-too-long-name", "{d}/" + "y" * 260 + ".png", {2}, "too long")
     fifo = b.add("fifo-photo", {"mask.png": m}, ["fill", "{d}/photo.png", "--mask", "{d}/mask.png", "-o",
-                 "{d}/out.png", "--engine", "telea"], {2}, "not found", photo="photo.png", opens=False)
+                 "{d}/out.png", "--engine", "telea"], {2}, "not a regular file", photo="photo.png", opens=False)
     os.mkfifo(fifo.folder / "photo.png")
-    fifo = fill_to("fifo-mask", "{d}/out.png", {2}, "not found", more={"mask.png": None})
+    fifo = fill_to("fifo-mask", "{d}/out.png", {2}, "not a regular file", more={"mask.png": None})
     os.mkfifo(fifo.folder / "mask.png")
     link = b.add("broken-symlink-photo", {"mask.png": m}, ["fill", "{d}/photo.png", "--mask", "{d}/mask.png",
                  "-o", "{d}/out.png", "--engine", "telea"], {2}, "not found", photo="photo.png", opens=False)
