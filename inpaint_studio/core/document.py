@@ -1,10 +1,12 @@
 """The open photo and its editable layers.
 
-``Document(image, picture=None, path=None)`` holds three layers, all (H, W):
+``Document(image, picture=None, path=None)`` holds four layers, all (H, W):
 
 - ``image``: the photo pixels, (H, W, 3|4) uint8 or uint16 (alpha and 16-bit kept);
 - ``mask``: bool, True = hole to fill;
 - ``sketch``: bool, guide lines for engines that use them;
+- ``avoid``: bool, the sampling area: never sample from it, or (``avoid_only`` True)
+  sample only from it; ``sample_exclusion()`` gives what a fill must not sample;
 
 plus ``picture`` (opaque metadata from core.imageio, passed back when saving),
 ``path`` and ``modified`` (kept in sync by commands.History: not clean -> modified).
@@ -28,7 +30,7 @@ import numpy as np
 
 from inpaint_studio.core.types import BBox
 
-LAYERS = ("image", "mask", "sketch")
+LAYERS = ("image", "mask", "sketch", "avoid")
 
 ChangeFn = Callable[[str, BBox], None]
 
@@ -56,16 +58,19 @@ class Document:
     """Photo + mask + sketch, with change listeners."""
 
     def __init__(self, image: np.ndarray, picture: Any = None, path: Optional[str | Path] = None,
-                 mask: Optional[np.ndarray] = None, sketch: Optional[np.ndarray] = None) -> None:
+                 mask: Optional[np.ndarray] = None, sketch: Optional[np.ndarray] = None,
+                 avoid: Optional[np.ndarray] = None) -> None:
         self._listeners: list[ChangeFn] = []
         self._replaced: list[Callable[[], None]] = []
-        self._set(image, picture, path, mask, sketch)
+        self._set(image, picture, path, mask, sketch, avoid)
 
-    def _set(self, image, picture, path, mask, sketch) -> None:
+    def _set(self, image, picture, path, mask, sketch, avoid=None) -> None:
         self.image = _check_image(image)
         shape = self.image.shape[:2]
         self.mask = _check_layer(mask, shape, "mask")
         self.sketch = _check_layer(sketch, shape, "sketch")
+        self.avoid = _check_layer(avoid, shape, "avoid")
+        self.avoid_only = False  # True: ``avoid`` marks the only area to sample from
         self.picture = picture
         self.path = Path(path) if path is not None else None
         self.modified = False
@@ -89,6 +94,12 @@ class Document:
         if name not in LAYERS:
             raise ValueError(f"unknown layer '{name}'")
         return getattr(self, name)
+
+    def sample_exclusion(self) -> Optional[np.ndarray]:
+        """What a fill must never sample (a copy), or None for no restriction."""
+        if not self.avoid.any():
+            return None
+        return ~self.avoid if self.avoid_only else self.avoid.copy()
 
     def region(self, name: str, bbox: BBox) -> np.ndarray:
         """Copy of a layer inside ``bbox`` (clipped to the image)."""
@@ -121,8 +132,9 @@ class Document:
             fn(name, box)
 
     def replace(self, image: np.ndarray, picture: Any = None, path: Optional[str | Path] = None,
-                mask: Optional[np.ndarray] = None, sketch: Optional[np.ndarray] = None) -> None:
-        """Swap in a new photo (fresh mask and sketch unless given); listeners kept."""
-        self._set(image, picture, path, mask, sketch)
+                mask: Optional[np.ndarray] = None, sketch: Optional[np.ndarray] = None,
+                avoid: Optional[np.ndarray] = None) -> None:
+        """Swap in a new photo (fresh mask, sketch and avoid unless given); listeners kept."""
+        self._set(image, picture, path, mask, sketch, avoid)
         for fn in list(self._replaced):
             fn()

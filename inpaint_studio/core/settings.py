@@ -1,8 +1,9 @@
 """User settings as frozen dataclasses, persisted as JSON-friendly dicts.
 
 - ``BrushSettings(size=40, hardness=1.0)``: size is the diameter in image pixels;
-- ``EngineSettings(name="patchmatch", device="auto", params={})``: params per
-  engine are plain JSON values;
+- ``EngineSettings(name="patchmatch", device="auto", params={}, colour_match=True,
+  feather=0)``: params per engine are plain JSON values; ``colour_match`` and ``feather``
+  (blend band in pixels, 0-500) are the editor's blend defaults;
 - ``HiresSettings(mode="auto", threshold_mp=2.0)``: mode "auto" | "on" | "off";
 - ``OverlaySettings(color=(255, 40, 80, 255), opacity=0.5)``: mask overlay RGBA;
 - ``Settings(brush, engine, hires, overlay)``.
@@ -21,6 +22,7 @@ from typing import Any, Mapping
 
 HIRES_MODES = ("auto", "on", "off")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+MAX_FEATHER = 500  # pixels, as the CLI's --feather
 
 
 def _num(value: Any, default: float, lo: float, hi: float, kind=float):
@@ -58,10 +60,11 @@ class EngineSettings:
     device: str = "auto"
     params: dict = field(default_factory=dict)
     colour_match: bool = True
+    feather: int = 0
 
     def to_dict(self) -> dict:
         return {"name": self.name, "device": self.device, "params": dict(self.params),
-                "colour_match": self.colour_match}
+                "colour_match": self.colour_match, "feather": self.feather}
 
     @classmethod
     def from_dict(cls, d: Any) -> "EngineSettings":
@@ -74,7 +77,8 @@ class EngineSettings:
                    device=_choice(d.get("device"), x.device, DEVICES),
                    params=params,
                    colour_match=d["colour_match"] if isinstance(d.get("colour_match"), bool)
-                   else x.colour_match)
+                   else x.colour_match,
+                   feather=_num(d.get("feather"), x.feather, 0, MAX_FEATHER, int))
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ class EngineInfo:
     pad_multiple: int = 1  # input height/width must be a multiple of this
     min_context: int = 32  # pixels of known context wanted around each hole
     uses_sketch: bool = False
+    uses_avoid: bool = False  # honours the ``avoid`` mask (never samples there)
     uses_torch: bool = False
     weights: tuple[str, ...] = ()  # weight-manifest entries; any one installed is enough
     licence_note: str = ""

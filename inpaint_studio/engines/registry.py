@@ -28,6 +28,7 @@ ENGINES: dict[str, EngineInfo] = {
             target="inpaint_studio.engines.patchmatch:PatchMatchEngine",
             min_context=64,
             uses_sketch=True,
+            uses_avoid=True,
             uses_torch=True,
             params=(
                 _SEED,

@@ -59,6 +59,7 @@ class FillJob:
     hires: str = "off"
     feather: int | str = 0  # blend band in pixels, or "auto" (see pipeline.blend.auto_feather)
     colour_match: bool = True  # see pipeline.run.run_fill
+    avoid: Optional[np.ndarray] = None  # never sampled (PatchMatch); other engines ignore it
     job_id: int = field(default_factory=next_job_id)
     image_copied: threading.Event = field(default_factory=_done_event, compare=False, repr=False)
 
@@ -67,7 +68,7 @@ class FillJob:
                  sketch: Optional[np.ndarray] = None, *, device: str = "auto",
                  params: Optional[Mapping[str, Any]] = None, hires: str = "off",
                  feather: int | str = 0, colour_match: bool = True,
-                 copy_image: bool = True) -> "FillJob":
+                 avoid: Optional[np.ndarray] = None, copy_image: bool = True) -> "FillJob":
         """Copy the arrays (read-only) so later edits cannot reach the running job.
 
         With ``copy_image=False`` the (large) image is copied by the worker thread instead,
@@ -76,6 +77,8 @@ class FillJob:
         """
         if sketch is not None and not sketch.any():
             sketch = None
+        if avoid is not None and not avoid.any():
+            avoid = None
         copied = threading.Event()
         if copy_image:
             image = frozen_copy(image)
@@ -83,7 +86,7 @@ class FillJob:
         return cls(engine=engine, image=image, hole=frozen_copy(hole),
                    sketch=frozen_copy(sketch), device=device,
                    params=MappingProxyType(dict(params or {})), hires=hires, feather=feather,
-                   colour_match=colour_match, image_copied=copied)
+                   colour_match=colour_match, avoid=frozen_copy(avoid), image_copied=copied)
 
     def wait_image_copied(self, timeout: float = 10.0) -> bool:
         return self.image_copied.wait(timeout)
@@ -190,7 +193,7 @@ class _Worker(QObject):
                 from inpaint_studio.engines import registry
 
                 refiner = registry.refiner_for(engine, job.device)
-            result = run_fill(job.image, job.hole, engine, sketch=job.sketch,
+            result = run_fill(job.image, job.hole, engine, sketch=job.sketch, avoid=job.avoid,
                               params=dict(job.params), hires=job.hires, feather=job.feather,
                               refiner=refiner, colour_match=job.colour_match,
                               progress=report, cancel=token)
