@@ -149,6 +149,8 @@ def add_fill(sub) -> None:
     p.add_argument("--mask", required=True, help="mask (white = fill), or a folder of masks, or "
                    "auto-damage: detect scratches and dust and fill them (see detect-damage)")
     p.add_argument("--sketch", help="guide-line layer (white = line), or a folder of them")
+    p.add_argument("--avoid", help="sampling exclusion (white = never copy from here), or a "
+                   "folder of them; honoured by patchmatch, other engines ignore it")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
                    help="output file, or output folder for a batch")
     p.add_argument("--engine", help=f"engine name (default {DEFAULT_ENGINE}; telea for "
@@ -220,6 +222,7 @@ class Job:
     mask: Optional[Path]
     sketch: Optional[Path]
     output: Path
+    avoid: Optional[Path] = None
 
 
 def _is_image(path: Path) -> bool:
@@ -260,16 +263,18 @@ def plan_jobs(args) -> list[Job]:
     source, output = Path(args.image), Path(args.output)
     if source.is_file():
         mask, sketch = Path(args.mask), None if args.sketch is None else Path(args.sketch)
-        for what, path in (("mask", mask), ("sketch", sketch)):
+        avoid = None if args.avoid is None else Path(args.avoid)
+        for what, path in (("mask", mask), ("sketch", sketch), ("avoid mask", avoid)):
             if path is not None and not path.is_file() and not (what == "mask" and args.mask == AUTO_DAMAGE):
                 raise UserError(_not_found(what, path) + (" (a folder mask needs a folder "
                                 "of images)" if path.is_dir() else ""))
         if output.is_dir():
             output = output / source.name
-        return [Job(source, mask, sketch, output)]
+        return [Job(source, mask, sketch, output, avoid)]
     if not source.is_dir():
         raise UserError(_not_found("image", source))
     masks, sketches = _layer_source(args.mask, "mask"), _layer_source(args.sketch, "sketch")
+    avoids = _layer_source(args.avoid, "avoid mask")
     if output.exists() and not output.is_dir():
         raise UserError(f"output must be a folder for a batch, but {output} is a file")
     images = [p for p in sorted(source.iterdir()) if _is_image(p)]
@@ -279,7 +284,8 @@ def plan_jobs(args) -> list[Job]:
     for path in images:
         mask = masks.get(path.stem) if isinstance(masks, dict) else masks
         sketch = sketches.get(path.stem) if isinstance(sketches, dict) else sketches
-        jobs.append(Job(path, mask, sketch, output / path.name))
+        avoid = avoids.get(path.stem) if isinstance(avoids, dict) else avoids
+        jobs.append(Job(path, mask, sketch, output / path.name, avoid))
     return jobs
 
 
@@ -295,7 +301,8 @@ def check_output(job: Job, overwrite: bool) -> None:
 
     if overwrite:
         return
-    for what, path in (("image", job.image), ("mask", job.mask), ("sketch", job.sketch)):
+    for what, path in (("image", job.image), ("mask", job.mask), ("sketch", job.sketch),
+                       ("avoid mask", job.avoid)):
         if _same_file(job.output, path):
             raise UserError(f"output {job.output} is the input {what} (use --overwrite to replace it)")
     if job.output.exists():
@@ -323,6 +330,7 @@ def fill_one(job: Job, engine, args, params: dict, on_progress) -> Optional[str]
     else:
         hole = imageio.load_mask(job.mask, size)
     sketch = None if job.sketch is None else imageio.load_mask(job.sketch, size)
+    avoid = None if job.avoid is None else imageio.load_mask(job.avoid, size)
     imageio.check_can_save(job.output, *size)  # before the fill, not after it
     notes = [n for n in [picture.warning] if n] + imageio.save_notes(job.output, picture)
     if not hole.any():
@@ -333,7 +341,7 @@ def fill_one(job: Job, engine, args, params: dict, on_progress) -> Optional[str]
         if problem:
             raise UserError(f"{job.image.name}: {problem}")
         with runtime_step():
-            result_image = run_fill(image, hole, engine, sketch=sketch, params=params,
+            result_image = run_fill(image, hole, engine, sketch=sketch, avoid=avoid, params=params,
                                     feather=args.feather, hires=args.hires,
                                     refiner=args.refiner, colour_match=args.colour_match,
                                     progress=on_progress).image
@@ -356,7 +364,7 @@ def check_fill_paths(args) -> None:
     """Refuse empty paths (an unset shell variable would mean the current folder) and a
     batch output that names a file."""
     for what, value in (("IMAGE", args.image), ("--mask", args.mask), ("--sketch", args.sketch),
-                        ("-o", args.output)):
+                        ("--avoid", args.avoid), ("-o", args.output)):
         if value is not None and not value.strip():
             raise UserError(f"{what} is empty (an unset variable?); give a file or folder")
     output = Path(args.output)
@@ -384,6 +392,8 @@ def cmd_fill(args) -> int:
             print(f"engine: {registry.get_info(args.engine).title} ({why}; --engine to choose)",
                   file=sys.stderr)
     info = registry.get_info(args.engine)
+    if args.avoid is not None and not info.uses_avoid:
+        warn(f"engine '{info.name}' ignores --avoid (only patchmatch never samples there)")
     params = parse_params(args.param, info)
     if args.seed is not None:
         if "seed" not in info.defaults():
