@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Callable, Optional
 
 import cv2
 import numpy as np
@@ -114,8 +115,13 @@ def _texture_level(g: np.ndarray) -> np.ndarray:
     return np.maximum(level, LEVEL_FLOOR)
 
 
-def analyse(image: np.ndarray, max_width: int = DEFAULT_MAX_WIDTH) -> DamageAnalysis:
+def analyse(image: np.ndarray, max_width: int = DEFAULT_MAX_WIDTH,
+            progress: Optional[Callable[[float], None]] = None) -> DamageAnalysis:
+    """The costly per-photo part. ``progress(fraction)`` is called between stages; it may
+    raise (e.g. ``Cancelled``) to stop early."""
     check_params(DEFAULT_SENSITIVITY, max_width)
+    report = progress or (lambda _f: None)
+    report(0.0)
     g = luminance(image)
     h, w = g.shape
     level = _texture_level(g)
@@ -123,7 +129,8 @@ def analyse(image: np.ndarray, max_width: int = DEFAULT_MAX_WIDTH) -> DamageAnal
     half = cv2.resize(g, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
     d = max(2, round((max_width + 2) / 3))  # side offset, half-res pixels
     bright = dark = None
-    for t, k in _segments():
+    for i, (t, k) in enumerate(_segments()):
+        report(0.05 + 0.5 * i / ANGLES)
         m = cv2.filter2D(half, -1, k)
         nx, ny = -np.sin(t) * d, np.cos(t) * d
         ox, oy = int(round(nx)), int(round(ny))
@@ -136,6 +143,7 @@ def analyse(image: np.ndarray, max_width: int = DEFAULT_MAX_WIDTH) -> DamageAnal
         bright = b if bright is None else np.maximum(bright, b)
         dark = dk if dark is None else np.maximum(dark, dk)
     line = cv2.resize(np.where(bright >= dark, bright, -dark), (w, h), interpolation=cv2.INTER_LINEAR)
+    report(0.55)
     # spots, at full resolution: brighter (darker) than a ring all around
     c0 = cv2.GaussianBlur(g, (0, 0), 1.0)
     bright = dark = None
@@ -150,11 +158,16 @@ def analyse(image: np.ndarray, max_width: int = DEFAULT_MAX_WIDTH) -> DamageAnal
     side = 2 * int(max_width) + 3
     background = cv2.medianBlur(np.clip(g * 255 + 0.5, 0, 255).astype(np.uint8), side)
     pixel = cv2.GaussianBlur(g, (0, 0), 0.7) - background.astype(np.float32) * np.float32(1 / 255)
+    report(0.7)
     a = DamageAnalysis(line / level, spot / level, pixel / level, int(max_width))
     t = TUNING
     near = (np.abs(a.pixel) > t.pixel) & ((np.abs(a.line) > t.grow) | (np.abs(a.spot) > t.grow))
     density = cv2.blur(near.astype(np.float32), (DENSITY_WINDOW, DENSITY_WINDOW))
-    return dataclasses.replace(a, candidates=(_candidates(a, 1, density), _candidates(a, -1, density)))
+    bright = _candidates(a, 1, density)
+    report(0.85)
+    out = dataclasses.replace(a, candidates=(bright, _candidates(a, -1, density)))
+    report(1.0)
+    return out
 
 
 @dataclass(frozen=True)

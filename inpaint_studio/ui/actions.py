@@ -37,6 +37,10 @@ ACTIONS = (
     ("tool_rect", "&Rectangle", "R", "fa5.square", "Rectangle selection (Alt or Ctrl: subtract)", True),
     ("tool_sketch", "S&ketch Pen", "S", "fa5s.pen", "Draw guide lines", True),
     ("tool_sketch_eraser", "Sketch Eraser", "Shift+S", "fa5s.pen-fancy", "Erase guide lines", True),
+    ("tool_heal", "&Heal Brush", "H", "fa5s.band-aid",
+     "Paint over a speck or scratch: it is filled as soon as you let go (one undo step)", True),
+    ("detect_damage", "Detect &Scratches && Dust…", "Ctrl+Shift+R", "fa5s.search",
+     "Propose a mask of the scratches and dust of an old photo", False),
     ("brush_smaller", "Smaller Brush", "[", None, "Make the brush smaller", False),
     ("brush_bigger", "Bigger Brush", "]", None, "Make the brush bigger", False),
     ("run", "&Run Fill", ("Ctrl+Return", "Ctrl+Enter"), "fa5s.magic", "Fill the masked area", False),
@@ -86,7 +90,8 @@ def shortcut_table() -> list[tuple[str, str]]:
     for _, text, keys, _, _, _ in ACTIONS:
         if keys:
             keys = (keys,) if isinstance(keys, str) else keys
-            rows.append((text.replace("&", "").rstrip("…"), ", ".join(keys)))
+            label = text.replace("&&", "\0").replace("&", "").replace("\0", "&")
+            rows.append((label.rstrip("…"), ", ".join(keys)))
     rows += [
         ("Hold to see the original", HOLD_COMPARE_KEY),
         ("Pan", "Space + drag, middle button, scroll bars"),
@@ -95,5 +100,7 @@ def shortcut_table() -> list[tuple[str, str]]:
         ("Subtract with lasso/polygon/rectangle", "Hold Alt or Ctrl while starting"),
         ("Finish polygon lasso", "Double-click or Enter (Backspace removes a point)"),
         ("Abort a stroke or polygon", "Right button or Esc"),
+        ("Old photo: detect, set the slider, Apply, touch up, Fill", "Ctrl+Shift+R, B / E, Ctrl+Return"),
+        ("Heal one speck or scratch (filled on release)", "H, then paint over it"),
     ]
     return rows

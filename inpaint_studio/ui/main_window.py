@@ -20,7 +20,7 @@ from PySide6.QtGui import QActionGroup, QColor
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
                                QProgressBar, QSlider, QSpinBox, QToolBar)
 
-from inpaint_studio.commands.edits import ApplyFill, MaskOp
+from inpaint_studio.commands.edits import ApplyFill, Macro, MaskOp
 from inpaint_studio.commands.history import History
 from inpaint_studio.core import fillcheck, imageio
 from inpaint_studio.core.document import Document
@@ -30,12 +30,15 @@ from inpaint_studio.core.types import BBox
 from inpaint_studio.engines import registry, weights
 from inpaint_studio.ui.actions import build_actions
 from inpaint_studio.ui.canvas.view import CanvasView
+from inpaint_studio.ui.damage_detect import DamageDetect
 from inpaint_studio.ui.dialogs import dialogs
 from inpaint_studio.ui.dialogs.weights_dialog import WeightsDialog
+from inpaint_studio.ui.fill_choice import thin_engine
 from inpaint_studio.ui.panels.engine_panel import EnginePanel
 from inpaint_studio.ui.panels.history_panel import HistoryPanel
 from inpaint_studio.ui.panels.layers_panel import LayersPanel
 from inpaint_studio.ui.tools.brush import BrushSettings, BrushTool
+from inpaint_studio.ui.tools.heal import HealTool
 from inpaint_studio.ui.tools.selection import LassoTool, PolygonTool, RectTool
 from inpaint_studio.workers.engine_service import EngineService, FillJob
 
@@ -71,6 +74,8 @@ class MainWindow(QMainWindow):
         self._pending = None  # a finished fill waiting for the current stroke to end
         self._importing = False  # a weights import is running on the worker
         self.weights_dialog: Optional[WeightsDialog] = None
+        self._heal: Optional[list] = None  # [heal stroke or None] while its fill runs (one step with it)
+        self._engine_chosen = False  # the user picked an engine this session (no thin-mask Telea)
 
         self.setWindowTitle("Inpaint Studio")
         self.setAcceptDrops(True)
@@ -91,10 +96,12 @@ class MainWindow(QMainWindow):
             "tool_rect": RectTool(self),
             "tool_sketch": BrushTool(self, self.pen, "sketch pen", True, sketch=True),
             "tool_sketch_eraser": BrushTool(self, self.pen, "sketch eraser", False, sketch=True),
+            "tool_heal": HealTool(self, BrushSettings(size=12.0, hardness=1.0)),
         }
         self._build_panels()
         self._build_menus_and_toolbars()
         self._build_status_bar()
+        self.damage = DamageDetect(self)
         self._connect()
         self.select_tool("tool_brush")
         self._restore_window()
@@ -161,6 +168,8 @@ class MainWindow(QMainWindow):
             self.tool_group.addAction(a[name])
             tools.addAction(a[name])
         tools.addSeparator()
+        tools.addAction(a["detect_damage"])
+        tools.addSeparator()
         tools.addAction(a["brush_smaller"])
         tools.addAction(a["brush_bigger"])
         fill = bar.addMenu("F&ill")
@@ -174,7 +183,7 @@ class MainWindow(QMainWindow):
         top.setObjectName("main_toolbar")
         top.setMovable(False)
         for name in ("open", "save", None, "undo", "redo", None, "zoom_fit", "zoom_in", "zoom_out",
-                     None, "compare", "split", None, "clear_mask", "invert_mask", "grow_mask"):
+                     None, "compare", "split", None, "clear_mask", "invert_mask", "grow_mask", "detect_damage"):
             top.addSeparator() if name is None else top.addAction(a[name])
         top.addSeparator()
         top.addWidget(QLabel(" Size "))
@@ -226,7 +235,7 @@ class MainWindow(QMainWindow):
             "zoom_in": self.canvas.zoom_in, "zoom_out": self.canvas.zoom_out,
             "zoom_fit": self.canvas.zoom_fit, "zoom_100": lambda: self.canvas.set_zoom(1.0),
             "brush_smaller": lambda: self.step_brush(False), "brush_bigger": lambda: self.step_brush(True),
-            "run": self.run_fill, "cancel": self.cancel_fill,
+            "run": self.run_fill, "cancel": self.cancel_fill, "detect_damage": self.damage.start,
             "help": self.show_help, "about": lambda: dialogs.show_about(self),
         }
         for name, slot in slots.items():
@@ -247,6 +256,7 @@ class MainWindow(QMainWindow):
         self.engine_panel.run_requested.connect(self.run_fill)
         self.engine_panel.cancel_requested.connect(self.cancel_fill)
         self.engine_panel.setup_requested.connect(self.open_weights_dialog)
+        self.engine_panel.engine_changed.connect(lambda _n: setattr(self, "_engine_chosen", True))
         self.canvas.zoom_changed.connect(
             lambda z: self.zoom_label.setText(f"{z * 100:.0f} %" if self.document else ""))
         self.canvas.cursor_moved.connect(self._cursor_moved)
@@ -277,6 +287,7 @@ class MainWindow(QMainWindow):
     def _document_replaced(self) -> None:
         doc = self.document
         self._image_version += 1
+        self._heal = None  # a heal stroke of the previous photo
         self._overwrite_ok = False
         self._jpeg_quality = None
         self.canvas.set_layers(doc.image, doc.mask, doc.sketch)
@@ -629,21 +640,49 @@ class MainWindow(QMainWindow):
             self.engine_panel.set_status(problem[0].upper() + problem[1:] + ".")
             self.statusBar().showMessage(problem, 6000)
             return
+        self._submit_fill(doc.mask)
+
+    @property
+    def filling(self) -> bool:
+        return self._job is not None
+
+    def heal(self, stroke, hole: np.ndarray) -> None:
+        """Fill a heal stroke's footprint now; the stroke and its fill become one step."""
+        doc = self.document
+        problem = "a fill is running" if self._job is not None else \
+            fillcheck.fill_problem(doc.width, doc.height, hole)
+        if problem:
+            if stroke is not None:
+                stroke.undo(doc)
+            self.statusBar().showMessage(f"Cannot heal: {problem}.", 6000)
+            return
+        self._heal = [stroke]
+        self._submit_fill(hole, heal=True)
+
+    def _submit_fill(self, hole: np.ndarray, heal: bool = False) -> None:
+        doc = self.document
         self.canvas.cancel_gesture()
         name = self.engine_panel.engine
-        info = registry.get_info(name)
-        # the worker copies the photo (without the GIL); masks are copied here
-        job = FillJob.snapshot(name, doc.image, doc.mask, doc.sketch if info.uses_sketch else None,
-                               device=self.engine_panel.device, params=self.engine_panel.params(),
-                               hires=self.engine_panel.hires, feather="auto",
+        thin = thin_engine(name, self._engine_chosen, hole)
+        info = registry.get_info(thin or name)
+        sketch = doc.sketch if info.uses_sketch and not heal else None
+        # the worker copies the photo (without the GIL); masks are copied here. A thin
+        # mask's Telea fill changes only the hole's pixels (no feather, no hires pass).
+        job = FillJob.snapshot(info.name, doc.image, hole, sketch, device=self.engine_panel.device,
+                               params={} if thin else self.engine_panel.params(),
+                               hires="off" if thin else self.engine_panel.hires,
+                               feather=0 if thin else "auto",
                                colour_match=self.engine_panel.colour_match, copy_image=False)
         self._job, self._job_version = job, self._image_version
         self.engine_panel.set_busy(True)
         self.fill_progress.setValue(0)
         self.fill_progress.show()
-        ignored = " (this engine ignores sketch lines)" if doc.sketch.any() and not info.uses_sketch else ""
-        self.statusBar().showMessage(f"Filling with {info.title}{ignored}…")
-        self.engine_panel.set_status(f"Filling with {info.title}…")
+        doing = "Healing" if heal else "Filling"
+        ignored = " (this engine ignores sketch lines)" if doc.sketch.any() and sketch is None else ""
+        why = (f"Thin mask: {doing.lower()} with {info.title} (choose an engine in the Fill panel "
+               f"to use another){ignored}…") if thin else f"{doing} with {info.title}{ignored}…"
+        self.statusBar().showMessage(why)
+        self.engine_panel.set_status(f"{doing} with {info.title}…")
         self.service.submit(job)
         self._update_actions()
 
@@ -658,6 +697,9 @@ class MainWindow(QMainWindow):
 
     def _end_fill(self, message: str) -> None:
         self._job, self._pending = None, None
+        if self._heal is not None and self._heal[0] is not None:  # not filled: take the stroke back
+            self._heal[0].undo(self.document)
+        self._heal = None
         self.engine_panel.set_busy(False)
         self.engine_panel.set_status(message)
         self.fill_progress.hide()
@@ -691,8 +733,13 @@ class MainWindow(QMainWindow):
         if not box.empty:
             self.canvas.add_original_patch(box, doc.image[box.slices].copy())
         title = registry.get_info(job.engine).title
-        self.history.push(ApplyFill.apply(doc, result.image, box, engine=title, used_mask=job.hole,
-                                          clear_sketch=job.sketch is not None))
+        fill = ApplyFill.apply(doc, result.image, box, engine=title, used_mask=job.hole,
+                               clear_sketch=job.sketch is not None)
+        heal, self._heal = self._heal, None
+        if heal is not None:  # the heal stroke and its fill: one step
+            steps = [c for c in (heal[0], fill) if c is not None]
+            fill = Macro("Heal", steps) if steps else None
+        self.history.push(fill)
         self._end_fill("Fill done. Hold \\ to compare with the original.")
 
     def _fill_failed(self, job_id: int, message: str) -> None:
@@ -712,7 +759,7 @@ class MainWindow(QMainWindow):
         a["redo"].setText(f"&Redo {history.redo_text}" if history and history.can_redo else "&Redo")
         for name in ("save", "save_as", "import_mask", "export_mask", "clear_mask", "invert_mask",
                      "grow_mask", "clear_sketch", "zoom_in", "zoom_out", "zoom_fit", "zoom_100",
-                     "compare", "split"):
+                     "compare", "split", "detect_damage"):
             a[name].setEnabled(have)
         a["run"].setEnabled(have and self._job is None)
         self.engine_panel.set_has_photo(have)
@@ -776,6 +823,7 @@ class MainWindow(QMainWindow):
         self.save_settings()
         if self.weights_dialog is not None:
             self.weights_dialog.reject()  # stops its download thread
+        self.damage.shutdown()
         if self._owns_service:
             self.service.shutdown()
         elif self.service.busy:

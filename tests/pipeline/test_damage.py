@@ -46,6 +46,24 @@ def test_higher_sensitivity_only_adds():
     assert not (low & ~mid).any() and not (mid & ~high).any()
 
 
+def test_progress_reports_and_can_stop_analyse():
+    photo = old_photo(seed=3)[0]
+    seen = []
+    analysis = damage.analyse(photo, progress=seen.append)
+    assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen) and len(seen) > 10
+    assert np.array_equal(damage.propose(analysis), damage.detect_damage(photo))
+
+    class Stop(Exception):
+        pass
+
+    def stop_halfway(fraction):
+        if fraction >= 0.5:
+            raise Stop
+
+    with pytest.raises(Stop):
+        damage.analyse(photo, progress=stop_halfway)
+
+
 def test_bands_wider_than_max_width_are_left():
     photo, _ = old_photo(damaged=False)
     cv2.line(photo, (0, 150), (479, 170), (250, 250, 250), 14)

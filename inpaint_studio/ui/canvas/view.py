@@ -23,6 +23,7 @@ ZOOM_STEPS = (1 / 32, 1 / 24, 1 / 16, 1 / 12, 1 / 8, 1 / 6, 1 / 4, 1 / 3, 1 / 2,
               1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0)
 MIN_ZOOM, MAX_ZOOM = ZOOM_STEPS[0], ZOOM_STEPS[-1]
 BACKGROUND = QColor(43, 43, 46)
+PROPOSAL_COLOUR = QColor(40, 255, 60)  # green: unlike the mask (red) and sketch (cyan)
 
 
 class CanvasView(QAbstractScrollArea):
@@ -44,6 +45,7 @@ class CanvasView(QAbstractScrollArea):
         self.compare_mode = "off"  # "off" | "original" | "split"
         self.mask_overlay = LayerOverlay(QColor(255, 40, 90), 0.5)
         self.sketch_overlay = LayerOverlay(QColor(40, 220, 255), 1.0)
+        self.proposal_overlay = LayerOverlay(PROPOSAL_COLOUR, 0.9)  # detected damage, not yet in the mask
         self.zoom = 1.0
         self.fit_mode = True
         self.tool = None
@@ -383,6 +385,7 @@ class CanvasView(QAbstractScrollArea):
     def _paint_layers(self, painter, img_rect, o, z, mask: bool) -> None:
         if mask:
             self.mask_overlay.paint(painter, img_rect, z, o.x(), o.y())
+            self.proposal_overlay.paint(painter, img_rect, z, o.x(), o.y())
         self.sketch_overlay.paint(painter, img_rect, z, o.x(), o.y())
 
     def _paint_photo(self, painter, display, x0, y0, x1, y1, target) -> None:
