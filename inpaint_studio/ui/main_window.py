@@ -37,6 +37,7 @@ from inpaint_studio.ui.fill_choice import thin_engine
 from inpaint_studio.ui.panels.engine_panel import EnginePanel
 from inpaint_studio.ui.panels.history_panel import HistoryPanel
 from inpaint_studio.ui.panels.layers_panel import LayersPanel
+from inpaint_studio.ui.removal import RemovalTools, removal_tools
 from inpaint_studio.ui.tools.brush import BrushSettings, BrushTool
 from inpaint_studio.ui.tools.heal import HealTool
 from inpaint_studio.ui.tools.selection import LassoTool, PolygonTool, RectTool
@@ -97,11 +98,13 @@ class MainWindow(QMainWindow):
             "tool_sketch": BrushTool(self, self.pen, "sketch pen", True, sketch=True),
             "tool_sketch_eraser": BrushTool(self, self.pen, "sketch eraser", False, sketch=True),
             "tool_heal": HealTool(self, BrushSettings(size=12.0, hardness=1.0)),
+            **removal_tools(self, self.brush),  # smart select, sampling brush and eraser
         }
         self._build_panels()
         self._build_menus_and_toolbars()
         self._build_status_bar()
         self.damage = DamageDetect(self)
+        self.removal = RemovalTools(self)  # sampling area, variations
         self._connect()
         self.select_tool("tool_brush")
         self._restore_window()
@@ -120,6 +123,7 @@ class MainWindow(QMainWindow):
         self.engine_panel.hires_combo.setCurrentIndex(max(0, self.engine_panel.hires_combo.findData(
             self.prefs.hires.mode)))
         self.engine_panel.colour_check.setChecked(self.prefs.engine.colour_match)
+        self.engine_panel.feather_spin.setValue(self.prefs.engine.feather)
         if self.engine_panel.engine == self.prefs.engine.name:
             self.engine_panel.set_params(self.prefs.engine.params)
         self.layers_panel = LayersPanel({"mask": self.canvas.mask_overlay, "sketch": self.canvas.sketch_overlay})
@@ -175,6 +179,10 @@ class MainWindow(QMainWindow):
         fill = bar.addMenu("F&ill")
         fill.addAction(a["run"])
         fill.addAction(a["cancel"])
+        fill.addSeparator()
+        for name in ("try_again", "variation_1", "variation_2", "variation_3", "keep_variation",
+                     "sample_only"):
+            fill.addAction(a[name])
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(a["help"])
         help_menu.addAction(a["about"])
@@ -291,6 +299,7 @@ class MainWindow(QMainWindow):
         self._overwrite_ok = False
         self._jpeg_quality = None
         self.canvas.set_layers(doc.image, doc.mask, doc.sketch)
+        self.removal.document_replaced()
         self.engine_panel.set_status(READY_STATUS)
         depth = "16-bit" if doc.image.dtype == np.uint16 else "8-bit"
         kind = "RGBA" if doc.image.shape[2] == 4 else "RGB"
@@ -304,6 +313,8 @@ class MainWindow(QMainWindow):
             self.canvas.image_changed(box)
         elif layer == "mask":
             self.canvas.mask_changed(box)
+        elif layer == "avoid":
+            self.removal.avoid_changed(box)
         else:
             self.canvas.sketch_changed(box)
 
@@ -438,7 +449,8 @@ class MainWindow(QMainWindow):
             path += ".png"
         try:
             imageio.save_mask(path, doc.mask)
-            self.statusBar().showMessage(f"Mask saved to {Path(path).name}", 4000)
+            also = self.removal.export_avoid(path)
+            self.statusBar().showMessage(f"Mask saved to {Path(path).name}{also}", 4000)
         except UserError as error:
             QMessageBox.warning(self, "Cannot export mask", str(error))
 
@@ -671,8 +683,9 @@ class MainWindow(QMainWindow):
         job = FillJob.snapshot(info.name, doc.image, hole, sketch, device=self.engine_panel.device,
                                params={} if thin else self.engine_panel.params(),
                                hires="off" if thin else self.engine_panel.hires,
-                               feather=0 if thin else "auto",
-                               colour_match=self.engine_panel.colour_match, copy_image=False)
+                               feather=0 if thin else self.engine_panel.feather,
+                               colour_match=self.engine_panel.colour_match,
+                               avoid=doc.sample_exclusion(), copy_image=False)
         self._job, self._job_version = job, self._image_version
         self.engine_panel.set_busy(True)
         self.fill_progress.setValue(0)
@@ -685,6 +698,9 @@ class MainWindow(QMainWindow):
         self.engine_panel.set_status(f"{doing} with {info.title}…")
         self.service.submit(job)
         self._update_actions()
+        note = self.removal.fill_note(info.name)
+        if note:
+            self.statusBar().showMessage(self.statusBar().currentMessage() + note)
 
     def cancel_fill(self) -> None:
         if self._pending is not None:
@@ -730,6 +746,9 @@ class MainWindow(QMainWindow):
         if self._image_version != self._job_version:  # undo/redo of a fill meanwhile
             self._end_fill("The photo changed during the fill; run it again.")
             return
+        if self.removal.take_result(job, result):  # a Try Again result: shown as a variation
+            self._end_fill("Variation ready: keys 1-3 flip, Keep ends.")
+            return
         if not box.empty:
             self.canvas.add_original_patch(box, doc.image[box.slices].copy())
         title = registry.get_info(job.engine).title
@@ -741,6 +760,7 @@ class MainWindow(QMainWindow):
             fill = Macro("Heal", steps) if steps else None
         self.history.push(fill)
         self._end_fill("Fill done. Hold \\ to compare with the original.")
+        self.removal.fill_applied(job, result)
 
     def _fill_failed(self, job_id: int, message: str) -> None:
         self._end_fill("Fill failed.")
@@ -766,6 +786,7 @@ class MainWindow(QMainWindow):
         if not have:
             self.zoom_label.clear()
         a["cancel"].setEnabled(self._job is not None)
+        self.removal.update()
         self._update_title()
 
     def _update_title(self) -> None:
@@ -803,7 +824,8 @@ class MainWindow(QMainWindow):
             brush=core_settings.BrushSettings(size=int(self.brush.size), hardness=self.brush.hardness),
             engine=core_settings.EngineSettings(name=panel.engine or self.prefs.engine.name,
                                                 device=panel.device, params=panel.params(),
-                                                colour_match=panel.colour_match),
+                                                colour_match=panel.colour_match,
+                                                feather=panel.feather),
             hires=dataclasses.replace(self.prefs.hires, mode=panel.hires),
             overlay=core_settings.OverlaySettings(
                 color=(overlay.color.red(), overlay.color.green(), overlay.color.blue(), 255),

@@ -44,6 +44,7 @@ class CanvasView(QAbstractScrollArea):
         self._originals: list[tuple[BBox, QImage, np.ndarray]] = []  # pre-fill patches
         self.compare_mode = "off"  # "off" | "original" | "split"
         self.mask_overlay = LayerOverlay(QColor(255, 40, 90), 0.5)
+        self.avoid_overlay = LayerOverlay(QColor(255, 170, 0), 0.4)  # sampling area (ui.removal)
         self.sketch_overlay = LayerOverlay(QColor(40, 220, 255), 1.0)
         self.proposal_overlay = LayerOverlay(PROPOSAL_COLOUR, 0.9)  # detected damage, not yet in the mask
         self.zoom = 1.0
@@ -384,6 +385,7 @@ class CanvasView(QAbstractScrollArea):
 
     def _paint_layers(self, painter, img_rect, o, z, mask: bool) -> None:
         if mask:
+            self.avoid_overlay.paint(painter, img_rect, z, o.x(), o.y())
             self.mask_overlay.paint(painter, img_rect, z, o.x(), o.y())
             self.proposal_overlay.paint(painter, img_rect, z, o.x(), o.y())
         self.sketch_overlay.paint(painter, img_rect, z, o.x(), o.y())

@@ -8,6 +8,7 @@ from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout,
                                QLabel, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
+from inpaint_studio.core.settings import MAX_FEATHER, EngineSettings
 from inpaint_studio.engines import registry
 from inpaint_studio.engines.base import ParamSpec
 from inpaint_studio.ui.actions import icon
@@ -72,10 +73,18 @@ class EnginePanel(QWidget):
         for text, value in HIRES:
             self.hires_combo.addItem(text, value)
         self.hires_combo.setToolTip("Coarse-to-fine filling for large photos")
+        defaults = EngineSettings()  # the one place blend defaults are set
         self.colour_check = QCheckBox("Match colours")
-        self.colour_check.setChecked(True)
+        self.colour_check.setChecked(defaults.colour_match)
         self.colour_check.setToolTip("Pull the fill's overall colour towards the pixels "
                                      "around the hole")
+        self.feather_spin = QSpinBox()
+        self.feather_spin.setRange(0, MAX_FEATHER)
+        self.feather_spin.setValue(defaults.feather)
+        self.feather_spin.setSuffix(" px")
+        self.feather_spin.setSpecialValueText("Off (only masked pixels change)")
+        self.feather_spin.setToolTip("Blend the fill over this many pixels around the hole "
+                                     "(0: only the masked pixels change)")
         self.run_button = QPushButton(icon("fa5s.magic"), "Fill")
         self.run_button.setObjectName("primary")
         self.run_button.setToolTip("Fill the masked area (Ctrl+Return)")
@@ -96,6 +105,7 @@ class EnginePanel(QWidget):
         form.addRow(self.description)
         form.addRow("Device", self.device_combo)
         form.addRow("High-res", self.hires_combo)
+        form.addRow("Feather", self.feather_spin)
         form.addRow(self.colour_check)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button, 1)
@@ -180,6 +190,10 @@ class EnginePanel(QWidget):
     @property
     def colour_match(self) -> bool:
         return self.colour_check.isChecked()
+
+    @property
+    def feather(self) -> int:
+        return int(self.feather_spin.value())
 
     def params(self) -> dict:
         return {spec.name: widget_value(spec, widget) for spec, widget in self._param_widgets}
