@@ -30,7 +30,7 @@ class DamageDetect(QObject):
         super().__init__(window)
         self.window = window
         self.panel = DamagePanel()
-        self.dock = QDockWidget("Scratches & dust", window)
+        self.dock = QDockWidget("Scratches and dust", window)
         self.dock.setObjectName("damage_dock")
         self.dock.setWidget(self.panel)
         window.addDockWidget(Qt.RightDockWidgetArea, self.dock)

@@ -8,9 +8,7 @@ from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QProgressBar, Q
 from inpaint_studio.pipeline.damage import DEFAULT_MAX_WIDTH, DEFAULT_SENSITIVITY, MAX_WIDTH_RANGE
 from inpaint_studio.ui.actions import icon
 
-HINT = ("Green marks what looks like scratches and dust. Move the slider until it covers "
-        "the damage but not real detail, then Apply to add it to the mask (one undo step). "
-        "Fix it with the brush and eraser, then Fill.")
+HINT = "Green: proposed scratches and dust. Set the slider, then Apply adds them to the mask."
 
 
 class DamagePanel(QWidget):
@@ -24,6 +22,8 @@ class DamagePanel(QWidget):
         hint = QLabel(HINT)
         hint.setWordWrap(True)
         hint.setObjectName("hint")
+        hint.setToolTip("Higher sensitivity finds fainter damage but flags more real detail. "
+                        "After Apply, fix the mask with the brush (B) and eraser (E), then Fill.")
         self.slider = QSlider(Qt.Horizontal)
         self.slider.setRange(0, 100)
         self.slider.setValue(round(DEFAULT_SENSITIVITY * 100))
