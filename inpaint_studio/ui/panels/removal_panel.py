@@ -1,6 +1,7 @@
 """The Remove panel: sampling-area mode and fill variations (buttons drive window actions)."""
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QButtonGroup, QGroupBox, QHBoxLayout, QLabel, QPushButton, QRadioButton,
                                QToolButton, QVBoxLayout, QWidget)
 
@@ -25,17 +26,21 @@ class RemovalPanel(QWidget):
             box.addWidget(widget)
 
         variations = QGroupBox("Variations")
+        actions["try_again"].setIconText("Try Again")
+        actions["keep_variation"].setIconText("Keep")
         self.try_button = QToolButton()
+        self.try_button.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
         self.try_button.setDefaultAction(actions["try_again"])
         self.keep_button = QToolButton()
+        self.keep_button.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
         self.keep_button.setDefaultAction(actions["keep_variation"])
         self.number_buttons = []
         row = QHBoxLayout()
         row.addWidget(self.try_button)
         for i in range(3):
             button = QToolButton()
+            actions[f"variation_{i + 1}"].setIconText(str(i + 1))  # the menus keep the long text
             button.setDefaultAction(actions[f"variation_{i + 1}"])
-            button.setText(str(i + 1))
             self.number_buttons.append(button)
             row.addWidget(button)
         row.addWidget(self.keep_button)
