@@ -116,9 +116,9 @@ def _texture_level(g: np.ndarray) -> np.ndarray:
 
 
 def analyse(image: np.ndarray, max_width: int = DEFAULT_MAX_WIDTH,
-            progress: Optional[Callable[[float], None]] = None) -> DamageAnalysis:
+            progress: Optional[Callable[[float], None]] = None, tuning: "Tuning" = None) -> DamageAnalysis:
     """The costly per-photo part. ``progress(fraction)`` is called between stages; it may
-    raise (e.g. ``Cancelled``) to stop early."""
+    raise (e.g. ``Cancelled``) to stop early. ``tuning``: other thresholds (experiments)."""
     check_params(DEFAULT_SENSITIVITY, max_width)
     report = progress or (lambda _f: None)
     report(0.0)
@@ -160,12 +160,12 @@ def analyse(image: np.ndarray, max_width: int = DEFAULT_MAX_WIDTH,
     pixel = cv2.GaussianBlur(g, (0, 0), 0.7) - background.astype(np.float32) * np.float32(1 / 255)
     report(0.7)
     a = DamageAnalysis(line / level, spot / level, pixel / level, int(max_width))
-    t = TUNING
+    t = tuning or TUNING
     near = (np.abs(a.pixel) > t.pixel) & ((np.abs(a.line) > t.grow) | (np.abs(a.spot) > t.grow))
     density = cv2.blur(near.astype(np.float32), (DENSITY_WINDOW, DENSITY_WINDOW))
-    bright = _candidates(a, 1, density)
+    bright = _candidates(a, 1, density, t)
     report(0.85)
-    out = dataclasses.replace(a, candidates=(bright, _candidates(a, -1, density)))
+    out = dataclasses.replace(a, candidates=(bright, _candidates(a, -1, density, t)))
     report(1.0)
     return out
 
