@@ -1,23 +1,29 @@
-"""Where bundled resources and weights live (override with INPAINT_STUDIO_WEIGHTS)."""
+"""Where bundled resources and weights live (override with INPAINT_STUDIO_WEIGHTS).
+
+Both folders are package data (``inpaint_studio/resources``, ``inpaint_studio/weights``),
+so an installed wheel finds them the same way as a source checkout."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-RESOURCES = ROOT / "resources"
+PACKAGE = Path(__file__).resolve().parent
+RESOURCES = PACKAGE / "resources"
 
 
 def weights_dir() -> Path:
-    """Folder holding the weights manifest and installed weight files."""
+    """Folder holding the weights manifest and bundled weight files."""
     override = os.environ.get("INPAINT_STUDIO_WEIGHTS")
-    return Path(override) if override else ROOT / "weights"
+    return Path(override) if override else PACKAGE / "weights"
+
+
+def user_data_dir() -> Path:
+    """Per-user data folder: ``$XDG_DATA_HOME/inpaint-studio`` (default ``~/.local/share``)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "inpaint-studio"
 
 
 def user_weights_dir() -> Path:
     """Folder for weights the user imports or downloads (override with INPAINT_STUDIO_USER_WEIGHTS)."""
     override = os.environ.get("INPAINT_STUDIO_USER_WEIGHTS")
-    if override:
-        return Path(override)
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "inpaint-studio" / "weights"
+    return Path(override) if override else user_data_dir() / "weights"
