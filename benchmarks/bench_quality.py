@@ -7,7 +7,8 @@ per photo and kind:
   strokes   3-6 brush strokes, 10-28 px wide          passer    a person's silhouette
   scratch   4-9 thin curves, 1-4 px wide               wide      15-35 % of the photo
   border    an object silhouette touching the border   line      a blob on the photo's
-  line+sk   the same, with the true edges inside the hole drawn as a sketch   longest edge
+  line+sk   the same, with the long true edges inside the hole traced as a sketch (one centre
+            line per edge or thin line, as a user draws them)          longest edge
 
 Methods (each on the whole photo, in this process, one after the other):
   ours      inpaint_studio's run_fill with the fill command's defaults (feather, hires,
@@ -113,6 +114,21 @@ def _longest_edge(img: np.ndarray):
     return best
 
 
+def traced_lines(img: np.ndarray, hole: np.ndarray, min_length: int = 20) -> np.ndarray:
+    """What a user would draw with the sketch pen: one line along each long edge or thin
+    line of the truth inside the hole (Canny edges, a line's two edges closed into one,
+    thinned to centre lines; pieces shorter than ``min_length`` px left out)."""
+    from inpaint_studio.core.raster import thin_lines
+
+    edges = cv2.Canny(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), 60, 160)
+    edges = cv2.morphologyEx(edges, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
+    lines = thin_lines(edges > 0) & hole
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(lines.astype(np.uint8), connectivity=8)
+    keep = np.zeros(n, bool)
+    keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= min_length
+    return keep[labels]
+
+
 def make_hole(kind: str, img: np.ndarray, seed: int):
     """(hole bool, sketch bool or None); None when the photo has no edge for a line kind."""
     h, w = img.shape[:2]
@@ -147,9 +163,8 @@ def make_hole(kind: str, img: np.ndarray, seed: int):
         r = int(rng.uniform(0.06, 0.1) * max(h, w))
         cv2.ellipse(m, (int(mx), int(my)), (r, int(r * 0.8)), float(np.degrees(ang) + 90), 0, 360, 255, -1)
         hole = m > 0
-        if kind == "line+sk":  # the user traces the true edges across the hole
-            edges = cv2.Canny(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), 60, 160) > 0
-            sketch = edges & hole
+        if kind == "line+sk":  # the user traces the main true edges across the hole
+            sketch = traced_lines(img, hole)
         return hole, sketch
     return m > 0, sketch
 
@@ -181,7 +196,7 @@ def metrics(out: np.ndarray, truth: np.ndarray, hole: np.ndarray) -> dict:
 class Ours:
     name = "ours"
 
-    def __init__(self, overrides: dict):
+    def __init__(self, overrides: dict, params: dict | None = None):
         from inpaint_studio import cli
         from inpaint_studio.engines import registry
 
@@ -190,7 +205,8 @@ class Ours:
             setattr(args, key, type(getattr(args, key))(value) if getattr(args, key) is not None
                     and not isinstance(getattr(args, key), str) else value)
         self.args = args
-        self.engine = registry.create(args.engine, "cpu")
+        self.params = dict(params or {})
+        self.engine = registry.create(args.engine or registry.DEFAULT_ENGINE, "cpu")
         self.engine.load()
         self.refiner = None if args.hires == "off" else registry.refiner_for(self.engine, "cpu")
 
@@ -199,7 +215,7 @@ class Ours:
 
         a = self.args
         feather = a.feather if a.feather == "auto" else int(a.feather)
-        return run_fill(img, hole, self.engine, sketch=sketch, feather=feather, hires=a.hires,
+        return run_fill(img, hole, self.engine, sketch=sketch, params=self.params, feather=feather, hires=a.hires,
                         refiner=self.refiner, colour_match=a.colour_match).image
 
 
@@ -326,11 +342,14 @@ def main() -> None:
     ap.add_argument("--methods", default="ours,pypm,pmcy")
     ap.add_argument("--set", action="append", default=[], metavar="OPTION=VALUE",
                     help="ours: a fill option other than its default (feather, hires, colour_match)")
+    ap.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                    help="ours: an engine parameter other than its default (e.g. patch_size=9)")
     ap.add_argument("--hires-photo", default=str(ROOT / "data" / "photos_big" /
                                                  "plasma-workspace-wallpapers-Kite.jpg"),
                     help="a >= 4 MP photo with sky for the hires rows ('' skips them)")
     ap.add_argument("--cache", default="", help="keep the peers' fills here and reuse them "
                     "(for repeated runs while changing ours; their seconds are then the first run's)")
+    ap.add_argument("--sheet-all", action="store_true", help="every case on the sheet, not one per kind")
     ap.add_argument("--sheet", default=str(ROOT / "out" / "bench_quality.png"))
     args = ap.parse_args()
     overrides = dict(s.split("=", 1) for s in args.set)
@@ -338,7 +357,8 @@ def main() -> None:
         overrides["colour_match"] = overrides["colour_match"].lower() in ("1", "true", "on", "yes")
     names = args.methods.split(",")
     table = {"ours": None, "pypm": pypm, "pmcy": pmcy, "telea": telea}
-    methods = {n: (Ours(overrides) if n == "ours" else table[n]) for n in names}
+    params = {k: float(v) for k, v in (s.split("=", 1) for s in args.param)}
+    methods = {n: (Ours(overrides, params) if n == "ours" else table[n]) for n in names}
     a = methods.get("ours")
     if a is not None:
         print(f"ours: feather={a.args.feather} hires={a.args.hires} colour_match={a.args.colour_match}")
@@ -349,7 +369,8 @@ def main() -> None:
     cases = []
     for k, kind in enumerate(kinds):
         for i, (stem, img) in enumerate(photos):
-            hole, sketch = make_hole(kind, img, seed=1000 * k + i)
+            base = "line" if kind == "line+sk" and "line" in kinds else kind  # same holes
+            hole, sketch = make_hole(kind, img, seed=1000 * kinds.index(base) + i)
             if hole is not None and hole.any():
                 cases.append((kind, i, stem, img, hole, sketch))
     start = time.perf_counter()
@@ -372,7 +393,7 @@ def main() -> None:
             m["sec"] = sec
             results[kind][n].append(m)
             outs[n] = out
-        if i == kinds.index(kind) % len(photos):
+        if args.sheet_all or i == kinds.index(kind) % len(photos):
             sheet_rows.append((f"{kind} {stem.split('-')[-1][:14]}", img, hole, outs))
     print(f"{len(photos)} photos, {time.perf_counter() - start:.0f} s\n")
     cols = ("psnr", "l1", "sharp", "seam", "outside", "sec")
@@ -397,7 +418,7 @@ def main() -> None:
         hires_methods = {}
         if "ours" in names:
             for mode in ("auto", "off"):
-                hires_methods[f"ours-{mode}"] = Ours({**overrides, "hires": mode})
+                hires_methods[f"ours-{mode}"] = Ours({**overrides, "hires": mode}, params)
         # (pypatchmatch takes ~3 min on this photo: left out to keep the run short)
         hires_case(Path(args.hires_photo), hires_methods, overrides, sheet)
     elif args.hires_photo:

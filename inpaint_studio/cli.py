@@ -20,6 +20,9 @@ from typing import Optional
 
 from inpaint_studio import interrupts
 from inpaint_studio.core.errors import Cancelled, UserError
+from inpaint_studio.core.settings import EngineSettings
+
+BLEND_DEFAULTS = EngineSettings()  # the editor's and the CLI's fill defaults
 
 PROG = "inpaint-studio"
 AUTO_DAMAGE = "auto-damage"  # --mask keyword (cli_damage)
@@ -157,14 +160,19 @@ def add_fill(sub) -> None:
                    "--mask auto-damage or a thin mask file)")
     p.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
     p.add_argument("--seed", type=int, help="random seed (engines with a seed parameter)")
-    p.add_argument("--feather", default="auto", metavar="N",
-                   help="blend the fill over N pixels around the hole (default auto: "
-                        "scaled to the photo, 10 px at 4000 px, none below 200 px)")
+    p.add_argument("--feather", default=str(BLEND_DEFAULTS.feather), metavar="N",
+                   help="blend the fill over N pixels around the hole, or auto (scaled to the "
+                        f"photo, 10 px at 4000 px); default {BLEND_DEFAULTS.feather}: only masked "
+                        "pixels change")
     p.add_argument("--hires", default="auto", choices=("auto", "on", "off"),
                    help="coarse-to-fine for large photos (default auto: above 2 MP)")
+    p.add_argument("--colour-match", dest="colour_match", action="store_true",
+                   default=BLEND_DEFAULTS.colour_match,
+                   help="pull the fill's overall colour towards the pixels around the hole "
+                        "(for engines whose fills come out tinted; PatchMatch joins its fill "
+                        "to the border itself)")
     p.add_argument("--no-colour-match", dest="colour_match", action="store_false",
-                   help="keep the engine's own colours (default: the fill's overall colour "
-                        "is matched to the pixels around the hole)")
+                   help="keep the engine's own colours")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="engine parameter, repeatable (see the engine's parameters)")
     p.add_argument("--overwrite", action="store_true", help="allow replacing existing files")

@@ -77,16 +77,16 @@ def test_params_and_feather_are_used(files, tmp_path):
     assert not changed[~grown].any()
 
 
-def test_no_colour_match_keeps_the_engines_colours(files, tmp_path):
+def test_colour_match_is_off_unless_asked(files, tmp_path):
     from inpaint_studio.pipeline.run import run_fill
 
     photo, pixels, mask, hole = files
     engine = registry.create("telea", "cpu")
     engine.load()
-    for flag, colour_match in (([], True), (["--no-colour-match"], False)):
+    for flag, colour_match in (([], False), (["--colour-match"], True)):
         out = tmp_path / f"out-{colour_match}.png"
-        assert fill(photo, "--mask", mask, "-o", out, "--feather", "0", *flag) == 0
-        expect = run_fill(pixels, hole, engine, colour_match=colour_match).image
+        assert fill(photo, "--mask", mask, "-o", out, *flag) == 0
+        expect = run_fill(pixels, hole, engine, colour_match=colour_match).image  # feather 0
         assert np.array_equal(read(out), expect)
     assert not np.array_equal(read(tmp_path / "out-True.png"), read(tmp_path / "out-False.png"))
 
@@ -360,3 +360,18 @@ def test_progress_bar_redraws_on_a_terminal_and_writes_lines_elsewhere():
         bar.update(k / 1000, "downloading")
     lines = single.getvalue().splitlines()
     assert len(lines) == 11 and lines[0].endswith("0% downloading") and lines[-1].endswith("100% downloading")
+
+
+def test_default_fill_changes_no_pixel_outside_the_mask(tmp_path):
+    # photographers expect what they did not paint to stay exactly as it was, at any size
+    photo, mask = tmp_path / "photo.png", tmp_path / "mask.png"
+    pixels = write_rgb(photo, 480, 800)
+    hole = write_mask(mask, 480, 800, (200, 300, 260, 380))
+    out = tmp_path / "out.png"
+    assert fill(photo, "--mask", mask, "-o", out) == 0
+    got = read(out)
+    assert np.array_equal(got[~hole], pixels[~hole])
+    assert not np.array_equal(got[hole], pixels[hole])
+    out2 = tmp_path / "out2.png"
+    assert fill(photo, "--mask", mask, "-o", out2, "--feather", "4") == 0  # asked for: a band
+    assert not np.array_equal(read(out2)[~hole], pixels[~hole])

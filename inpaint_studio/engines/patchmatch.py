@@ -29,6 +29,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from inpaint_studio.core import raster
 from inpaint_studio.core.errors import UserError
 from inpaint_studio.core.types import CancelToken, ProgressFn, check_cancel
 from inpaint_studio.engines.base import Engine, check_inputs
@@ -41,10 +42,13 @@ COARSE_SPAN = 12  # coarsest level: the hole spans at most this many patch width
 VOTE_STEP = 2  # vote with every other patch centre in each direction
 PAD_MODE = "reflect"  # the canvas border mirrors the photo (looks like real texture)
 CHUNK = 1 << 23  # floats per temporary buffer in batched gathers
-EDGE_SCALE = 3.0  # guide-channel strength at sketch_weight 1
+EDGE_SCALE = 0.6  # guide-channel strength at sketch_weight 1
 NEAR_JUMPS = (4, 2, 1)  # refine from a given NNF: propagation distances
 NEAR_RADIUS = 4  # ... and the largest random-search radius
 BASIS_SAMPLES = 4096  # known patches sampled for the PCA basis
+SEAM_LIMIT = 1.0  # largest seam correction (0..1 colour scale)
+MEMBRANE_ITERS = 40
+ONION_GUIDE = 10.0  # ... and in the coarsest level's onion-peel start
 
 
 def _odd_patch(size: Any) -> int:
@@ -76,6 +80,7 @@ class _Level:
         self.touches_border = bool(hole[0].any() or hole[-1].any() or hole[:, 0].any() or hole[:, -1].any())
         kernel = np.ones((patch, patch), np.uint8)
         known = np.pad(~(hole | avoid), pad).astype(np.uint8)  # outside the photo counts as bad
+        self.known = torch.from_numpy(known > 0).to(dev).flatten()  # seam anchors: not avoid
         self.valid = torch.from_numpy(cv2.erode(known, kernel, borderValue=0) > 0).to(dev)
         if not self.valid.any():
             raise UserError("not enough known pixels around the hole to fill it (make the hole smaller)")
@@ -257,6 +262,7 @@ class _Level:
         dy, dx = torch.meshgrid(span, span, indexing="ij")
         deltas = (dy * wp + dx).flatten()[:, None]  # (p*p, 1)
         out = torch.empty(q.numel(), 3, device=q.device)
+        copy_off = torch.empty_like(q) if best else None
         step = max(1, CHUNK // (deltas.numel() * 4))
         for a in range(0, q.numel(), step):
             qc = q[a:a + step]
@@ -264,14 +270,41 @@ class _Level:
             w = self.w_map[t]
             if best:  # copy from the best-matching patch: real texture, no blur
                 tb = t.gather(0, w.max(0).indices[None])[0]  # max(0) is far faster than argmax(0)
-                out[a:a + step] = self.pix.index_select(0, qc + self.off_map[tb])[:, :3]
+                copy_off[a:a + step] = self.off_map[tb]
+                out[a:a + step] = self.pix.index_select(0, qc + copy_off[a:a + step])[:, :3]
             else:
                 val = self.pix.index_select(0, (qc[None] + self.off_map[t]).flatten())
                 val = val.view(t.shape[0], t.shape[1], self.c)[..., :3]
                 out[a:a + step] = (val * w[..., None]).sum(0) / w.sum(0)[:, None]
+        if best:
+            out += self._seam_correction(copy_off)
         self.pix[q, :3] = out
         if self.touches_border:
             self._repad()
+
+    def _seam_correction(self, off):
+        """Gradient-domain join of a copied fill: along the hole's outline, the known pixel
+        minus what the copied patch continues to there; that difference spread smoothly
+        over the hole (membrane). Returns the (Q, 3) correction for the hole pixels."""
+        q, wp, n = self.q, self.wp, self.hp * self.wp
+        known = self.known
+        num = torch.zeros(n, 3, device=q.device)
+        cnt = torch.zeros(n, device=q.device)
+        for step in (1, -1, wp, -wp):
+            b = q + step
+            ok = known[b]
+            bq, bo = b[ok], off[ok]
+            pred = self.pix.index_select(0, (bq + bo).clamp_(0, n - 1))[:, :3]
+            num.index_add_(0, bq, self.pix.index_select(0, bq)[:, :3] - pred)
+            cnt.index_add_(0, bq, torch.ones_like(bq, dtype=cnt.dtype))
+        y0, y1, x0, x1 = self.box
+        ring = (cnt > 0).view(self.hp, self.wp)[y0:y1, x0:x1]
+        if not bool(ring.any()):
+            return torch.zeros(q.numel(), 3, device=q.device)
+        diff = (num / cnt.clamp_min(1)[:, None]).view(self.hp, self.wp, 3)[y0:y1, x0:x1]
+        field = _membrane(diff.permute(2, 0, 1).clamp_(-SEAM_LIMIT, SEAM_LIMIT), ring)
+        ys, xs = q // wp - y0, q % wp - x0
+        return field[:, ys, xs].T
 
     def _repad(self):
         pad = self.pad
@@ -280,12 +313,95 @@ class _Level:
         full = F.pad(inner, (pad,) * 4, mode=PAD_MODE)[0]
         self.pix.copy_(full.permute(1, 2, 0).reshape(-1, self.c))
 
+    def onion_fill(self, guide_weight: float = 1.0, rounds: int = 2):
+        """Fill the hole from its border inwards, one pixel ring at a time: each ring pixel
+        copies the centre of the source patch that best matches the pixels known so far
+        around it (masked patch distance; candidates from filled neighbours' sources,
+        random sources and a shrinking random search). Gives the coarsest level a start
+        that continues the surrounding structure instead of a smooth (attracting) one."""
+        dev, wp, r, n_pix = self.pix.device, self.wp, self.r, self.hp * self.wp
+        inside = torch.zeros(self.hp, self.wp, dtype=torch.bool, device=dev)
+        inside[self.pad:-self.pad, self.pad:-self.pad] = True
+        filled = (inside & ~self.hole).flatten()
+        todo = self.hole.flatten().clone()
+        src = torch.full((n_pix,), -1, dtype=torch.long, device=dev)
+        span = torch.arange(-r, r + 1, VOTE_STEP, device=dev)  # every other pixel is enough
+        dy, dx = torch.meshgrid(span, span, indexing="ij")
+        grid = (dy * wp + dx).flatten()
+        nbs = torch.tensor([1, -1, wp, -wp, wp + 1, wp - 1, -wp + 1, -wp - 1], device=dev)
+        radii = torch.tensor(self.radii(), device=dev)
+        chan = torch.ones(self.c, device=dev)  # the guide lays out the structure here
+        chan[3:] = guide_weight * ONION_GUIDE
+        while bool(todo.any()):
+            grown = F.max_pool2d(filled.view(1, 1, self.hp, self.wp).float(), 3, 1, 1).flatten() > 0
+            t = torch.nonzero(grown & todo).flatten()
+            if t.numel() == 0:  # cannot happen with a valid source; be safe
+                t = torch.nonzero(todo).flatten()
+            w = filled[(t[:, None] + grid[None]).clamp_(0, n_pix - 1)].float()  # (N, P)
+            tv = self.pix[(t[:, None] + grid[None]).clamp_(0, n_pix - 1)]  # (N, P, C)
+
+            def cost(cand):  # cand (N, K) source centres -> (N, K) masked distances
+                sv = self.pix[(cand[..., None] + grid).clamp_(0, n_pix - 1)]  # (N, K, P, C)
+                d = (sv - tv[:, None]) ** 2
+                known = (d[..., :3].sum(-1) * w[:, None]).sum(-1) / w.sum(-1, keepdim=True).clamp_min(1)
+                if self.c == 3:
+                    return known
+                return known + (d[..., 3:] * chan[3:]).sum(-1).mean(-1)  # the guide is known everywhere
+
+            nb = (t[:, None] + nbs[None]).clamp_(0, n_pix - 1)
+            prop = torch.where(src[nb] >= 0, src[nb] + (t[:, None] - nb), -1)
+            rand = self.snap[torch.randint(0, n_pix, (t.numel(), 8), generator=self.gen, device=dev)]
+            cand = self.snap[torch.cat([prop, rand], 1).clamp_(0, n_pix - 1)]
+            cand = torch.where(torch.cat([prop, rand], 1) >= 0, cand, rand[:, :1])
+            d = cost(cand)
+            best_d, pick = d.min(1)
+            best = cand.gather(1, pick[:, None])[:, 0]
+            for _ in range(rounds):  # random search around the best, radius halving
+                ry = (torch.rand(t.numel(), len(radii), generator=self.gen, device=dev) * (2 * radii + 1)).long() - radii
+                rx = (torch.rand(t.numel(), len(radii), generator=self.gen, device=dev) * (2 * radii + 1)).long() - radii
+                cy = (best[:, None] // wp + ry).clamp_(0, self.hp - 1)
+                cx = (best[:, None] % wp + rx).clamp_(0, wp - 1)
+                cand = self.snap[cy * wp + cx]
+                d = cost(cand)
+                dmin, pick = d.min(1)
+                better = dmin < best_d
+                best = torch.where(better, cand.gather(1, pick[:, None])[:, 0], best)
+                best_d = torch.where(better, dmin, best_d)
+            self.pix[t, :3] = self.pix[best, :3]
+            src[t] = best
+            filled[t] = True
+            todo[t] = False
+        if self.touches_border:
+            self._repad()
+
     def uniform_weights(self):
         self.w_map[self.tgt] = 1.0
 
     def image(self):
         pad = self.pad
         return self.pix.view(self.hp, self.wp, self.c)[pad:-pad, pad:-pad, :3]
+
+
+def _membrane(values, fixed, iterations=MEMBRANE_ITERS):
+    """Smooth (C, H, W) field equal to ``values`` where ``fixed`` (H, W) is True, harmonic
+    elsewhere; coarse to fine (each level starts from the upsampled coarser solution)."""
+    c, h, w = values.shape
+    if min(h, w) <= 8:
+        mean = values[:, fixed].mean(1) if bool(fixed.any()) else values.new_zeros(c)
+        field = mean[:, None, None].expand(c, h, w).clone()
+    else:
+        wgt = fixed.float()[None, None]
+        num = F.avg_pool2d(values[None] * wgt, 2, ceil_mode=True)
+        den = F.avg_pool2d(wgt, 2, ceil_mode=True)
+        small = _membrane((num / den.clamp_min(1e-6))[0], den[0, 0] > 0, iterations)
+        field = F.interpolate(small[None], size=(h, w), mode="bilinear", align_corners=False)[0]
+    kernel = torch.tensor([[0, 0.25, 0], [0.25, 0, 0.25], [0, 0.25, 0]], device=values.device)
+    kernel = kernel.expand(c, 1, 3, 3)
+    pinned = values[:, fixed]
+    for _ in range(iterations):
+        field = F.conv2d(F.pad(field[None], (1, 1, 1, 1), mode="replicate"), kernel, groups=c)[0]
+        field[:, fixed] = pinned
+    return field
 
 
 def _down(img, hole, avoid, guide):
@@ -299,6 +415,12 @@ def _down(img, hole, avoid, guide):
     if guide is not None:
         small_guide = F.max_pool2d(guide[None, None], 2, ceil_mode=True)[0, 0]
     return small, _any2x2(hole), _any2x2(avoid), small_guide
+
+
+def _thickness(hole):
+    """Width of the hole's thickest part: twice the largest distance to a known pixel."""
+    dist = cv2.distanceTransform(np.pad(hole, 1).astype(np.uint8), cv2.DIST_L2, 3)
+    return 2 * float(dist.max())
 
 
 def _has_sources(bad, patch):
@@ -315,9 +437,13 @@ def _any2x2(mask):
 def _guide_channel(image, hole, sketch, dev):
     """Edges of the known image outside the hole, sketch lines inside; softened."""
     gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-    edges = cv2.Canny(gray, 60, 150) > 0
+    edges = cv2.Canny(gray, 60, 150)
+    # a thin line's two Canny edges closed into one band, then every edge thinned to its
+    # centre: a line and an edge both look like one line, as a drawn sketch line does
+    edges = cv2.morphologyEx(edges, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
+    edges = raster.thin_lines(edges > 0)
     near = cv2.dilate(hole.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-    lines = cv2.dilate((sketch & hole).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    lines = raster.thin_lines(sketch & hole)  # one pixel wide, like the Canny edges
     guide = np.where(near, lines & near, edges & ~near).astype(np.float32)
     guide = cv2.GaussianBlur(guide, (0, 0), 1.0) * 2.5
     return torch.from_numpy(np.minimum(guide, 1.0)).to(dev)
@@ -365,9 +491,7 @@ class PatchMatchEngine(Engine):
             pyramid = [(img, th, ta, guide)]
             while True:
                 cur_hole = pyramid[-1][1]
-                ys, xs = np.nonzero(cur_hole)
-                span = max(int(ys.max() - ys.min()), int(xs.max() - xs.min())) + 1
-                if span <= COARSE_SPAN * patch or min(cur_hole.shape) < 2 * MIN_SIDE:
+                if _thickness(cur_hole) <= COARSE_SPAN * patch or min(cur_hole.shape) < 2 * MIN_SIDE:
                     break
                 smaller = _down(*pyramid[-1])
                 if not _has_sources(smaller[1] | smaller[2], patch):
@@ -384,7 +508,7 @@ class PatchMatchEngine(Engine):
                 lvl.make_basis(gw)
                 finest = depth == 0
                 if prev is None:
-                    self._coarse_init(lvl)
+                    lvl.onion_fill(gw)
                     lvl.update_desc(full=True)
                     lvl.random_init()
                     dist = lvl.search(2, (8, 4, 2, 1), lvl.radii())
@@ -415,17 +539,6 @@ class PatchMatchEngine(Engine):
         result = image.copy()
         np.copyto(result, out, where=hole[..., None])
         return (result, field) if return_nnf else result
-
-    @staticmethod
-    def _coarse_init(lvl: _Level):
-        """Start the coarsest level from a smooth (Telea) fill of the hole."""
-        img = (lvl.image() * 255).round().clamp(0, 255).to(torch.uint8).cpu().numpy()
-        hole = lvl.hole[lvl.pad:-lvl.pad, lvl.pad:-lvl.pad].cpu().numpy()
-        filled = cv2.inpaint(np.ascontiguousarray(img), hole.astype(np.uint8) * 255, 3, cv2.INPAINT_TELEA)
-        vals = torch.from_numpy(filled[hole]).to(lvl.pix.device).float() / 255.0
-        lvl.pix[lvl.q, :3] = vals
-        if lvl.touches_border:
-            lvl._repad()
 
     def refine(
         self,

@@ -35,7 +35,8 @@ TILE = 1024  # refine in tiles when the hole box at a level is longer than this
 TILE_MARGIN = 64  # known context around each tile's core, in pixels of its level
 CLOSENESS = 0.5  # how strongly the refiner keeps to the upsampled fill (0..1)
 REFINE_ITERATIONS = 1  # EM iterations of the refiner per level
-COARSE_COST = 4.0  # progress weight of a coarse-fill pixel relative to a refined one
+COARSE_COST = 4.0
+SOURCE_AREA = 4_000_000  # largest refine window grown to hold a tile's coarse sources  # progress weight of a coarse-fill pixel relative to a refined one
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,21 @@ def upsample_nnf(coarse: np.ndarray, window: BBox) -> np.ndarray:
     return src
 
 
+def _source_window(nnf: np.ndarray, tile: Tile, height: int, width: int) -> BBox:
+    """``tile.window`` grown to hold the sources that the coarser field (``nnf``, half
+    size) gives the tile's core, at most ``SOURCE_AREA`` pixels: a source outside the
+    window would be moved to the window's nearest pixel, a wrong patch (a blotch)."""
+    c = tile.core
+    block = nnf[c.y0 // 2:(c.y1 + 1) // 2, c.x0 // 2:(c.x1 + 1) // 2].reshape(-1, 2)
+    block = block[block[:, 0] >= 0]
+    if not len(block):
+        return tile.window
+    lo, hi = 2 * block.min(axis=0), 2 * block.max(axis=0) + 2
+    grown = tile.window.union(BBox(int(lo[1]), int(lo[0]), int(hi[1]), int(hi[0])))
+    grown = grown.grow(TILE_MARGIN // 2).clip(width, height)
+    return grown if grown.width * grown.height <= SOURCE_AREA else tile.window
+
+
 def refine_level(refiner, cur: np.ndarray, hole: np.ndarray, *,
                  avoid: Optional[np.ndarray] = None, sketch: Optional[np.ndarray] = None,
                  params: Optional[Mapping[str, Any]] = None, closeness: float = CLOSENESS,
@@ -135,7 +151,7 @@ def refine_level(refiner, cur: np.ndarray, hole: np.ndarray, *,
     pending = hole.copy()  # hole pixels not refined yet at this level
     for i, t in enumerate(tiles):
         check_cancel(cancel)
-        window = t.window
+        window = t.window if nnf is None or not use_nnf else _source_window(nnf, t, h, w)
         while True:  # widen the window until it holds enough known texture
             core = np.zeros((window.height, window.width), bool)
             core[t.core.y0 - window.y0:t.core.y1 - window.y0,

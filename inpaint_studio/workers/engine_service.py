@@ -58,7 +58,7 @@ class FillJob:
     params: Mapping[str, Any] = field(default_factory=dict)
     hires: str = "off"
     feather: int | str = 0  # blend band in pixels, or "auto" (see pipeline.blend.auto_feather)
-    colour_match: bool = True  # see pipeline.run.run_fill
+    colour_match: bool = False  # see pipeline.run.run_fill
     avoid: Optional[np.ndarray] = None  # never sampled (PatchMatch); other engines ignore it
     job_id: int = field(default_factory=next_job_id)
     image_copied: threading.Event = field(default_factory=_done_event, compare=False, repr=False)
@@ -67,7 +67,7 @@ class FillJob:
     def snapshot(cls, engine: str, image: np.ndarray, hole: np.ndarray,
                  sketch: Optional[np.ndarray] = None, *, device: str = "auto",
                  params: Optional[Mapping[str, Any]] = None, hires: str = "off",
-                 feather: int | str = 0, colour_match: bool = True,
+                 feather: int | str = 0, colour_match: bool = False,
                  avoid: Optional[np.ndarray] = None, copy_image: bool = True) -> "FillJob":
         """Copy the arrays (read-only) so later edits cannot reach the running job.
 

@@ -38,7 +38,7 @@ def test_bad_values_fall_back_or_clamp():
     })
     assert s.brush == BrushSettings(size=40, hardness=1.0)
     assert s.engine == EngineSettings("patchmatch", "auto", {"b": 2})
-    assert s.engine.colour_match is True
+    assert s.engine.colour_match is EngineSettings().colour_match
     assert s.hires == HiresSettings("auto", 2.0)
     assert s.overlay == OverlaySettings((255, 0, 10, 255), 0.5)
 

@@ -197,8 +197,9 @@ def test_fill_can_return_its_field(engine):
     assert (src >= 0).all()  # every hole pixel has a source ...
     assert not hole[src[:, 0], src[:, 1]].any()  # ... among the known pixels
     # the field copies the fill: each hole pixel's source has the colour it was given
-    same = (img[src[:, 0], src[:, 1]] == out[hole]).all(axis=1)
-    assert same.mean() > 0.5
+    # (up to the smooth seam correction)
+    near = (np.abs(img[src[:, 0], src[:, 1]].astype(int) - out[hole]) <= 12).all(axis=1)
+    assert near.mean() > 0.5
 
 
 def test_hole_at_border_and_param_range(engine):
@@ -218,3 +219,64 @@ def test_no_known_source_is_a_user_error(engine):
     img = _stripes()
     with pytest.raises(UserError, match="not enough known pixels"):
         engine.fill(img, np.ones((96, 96), bool))
+
+
+def _gradient(h=128, w=160):
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    v = 40 + 150 * x / w + 30 * y / h
+    return np.clip(np.stack([v, 0.8 * v, 255 - v], axis=-1), 0, 255).astype(np.uint8)
+
+
+def test_thin_scratch_in_a_smooth_gradient_comes_back_smooth(engine):
+    # A thin hole is filled at full resolution (no pyramid from its length) and the
+    # copied fill is joined to its border in the gradient domain: no blotches or steps.
+    img = _gradient()
+    hole = np.zeros(img.shape[:2], np.uint8)
+    cv2.polylines(hole, [np.array([[10, 20], [60, 90], [150, 70]], np.int32)], False, 1, 3)
+    hole = hole > 0
+    out = engine.fill(img, hole)
+    err = np.abs(out[hole].astype(int) - img[hole])
+    assert err.max() <= 6, err.max()
+
+
+def test_wide_hole_in_a_periodic_texture_keeps_its_period(engine):
+    y, x = np.mgrid[0:160, 0:160]
+    v = (127 + 100 * np.sin(2 * np.pi * (x / 9 + y / 12))).astype(np.uint8)  # period 9 px along x
+    img = np.stack([v, v // 2, 255 - v], axis=-1)
+    hole = np.zeros(img.shape[:2], bool)
+    hole[40:120, 40:120] = True  # half the photo's side
+    out = engine.fill(img, hole)
+    assert _psnr(out[hole], img[hole]) > 30
+    row = out[80, 40:120, 0].astype(float) - out[80, 40:120, 0].mean()
+    spectrum = np.abs(np.fft.rfft(row))
+    assert abs(len(row) / (1 + spectrum[1:].argmax()) - 9) < 1.5  # the strongest period
+
+
+def test_seam_correction_joins_an_offset_copy_to_its_border(engine):
+    # The only sources (top rows) are far darker than the hole's surroundings: the copied
+    # texture is shifted in colour so that it meets the border without a step.
+    rng = np.random.default_rng(0)
+    y = np.mgrid[0:96, 0:96][0]
+    img = np.clip(60 + 1.5 * y[..., None] + rng.integers(-6, 7, (96, 96, 3)), 0, 255).astype(np.uint8)
+    hole = _box_hole(40, 30, 20)
+    band = cv2.dilate(hole.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    avoid = (y >= 20) & ~band  # sources only above row 20; the hole's border stays known
+    out = engine.fill(img, hole, avoid=avoid).astype(int)
+    inner = hole & ~(cv2.erode(hole.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
+    outer = band & ~hole & (cv2.dilate(hole.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
+    assert abs(out[inner].mean() - out[outer].mean()) < 6
+    assert abs(out[hole].mean() - img[hole].mean()) < 10  # and so the fill's level too
+
+
+def test_a_wide_sketch_stroke_continues_as_a_thin_line(engine):
+    # The pen draws lines 4 px or wider; the fill continues the photo's 3 px line, not a bar.
+    img = np.full((96, 96, 3), 235, np.uint8)
+    img[29:32, :] = 30
+    hole = _box_hole(50, 18, 26)
+    sketch = np.zeros_like(hole)
+    sketch[60:66, 12:50] = True  # a 6 px stroke
+    out = engine.fill(img, hole, sketch=sketch)
+    dark = (out[..., 0] < 130) & hole
+    rows = np.flatnonzero(dark[:, 24:38].any(axis=1))
+    assert 58 <= rows.min() and rows.max() <= 67 and len(rows) <= 4, rows
+    assert dark[:, 24:38].sum() >= 14 * 2  # a line all the way across the middle

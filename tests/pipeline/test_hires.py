@@ -433,3 +433,29 @@ def test_refiner_for_uses_patchmatch_unless_the_engine_refines_itself():
     refiner = registry.refiner_for(telea, "cpu")
     assert refiner.info.name == "patchmatch" and hasattr(refiner, "refine")
     assert registry.refiner_for(refiner, "cpu") is refiner
+
+
+def test_refine_window_holds_the_sources_of_the_coarser_field():
+    # A source outside the refiner's window would be moved to the window's edge: a wrong
+    # patch pasted into the fill (the blotches seen in hires fills of skies).
+    from inpaint_studio.pipeline.hires import refine_level
+
+    seen = []
+
+    class Refiner:
+        def refine(self, image, hole, init, *, params=None, closeness=0.5, avoid=None,
+                   progress=None, cancel=None, sketch=None, nnf=None, return_nnf=False):
+            seen.append((image.shape, nnf))
+            return image.copy()
+
+    cur = np.zeros((200, 400, 3), np.uint8)
+    hole = np.zeros((200, 400), bool)
+    hole[80:120, 40:80] = True
+    coarse = np.full((100, 200, 2), -1, np.int32)
+    coarse[40:60, 20:40] = (50, 180)  # every hole pixel's source: far right, near (100, 360)
+    refine_level(Refiner(), cur, hole, nnf=coarse)
+    (shape, nnf), = seen
+    inside = nnf[..., 0] >= 0
+    assert inside.any()
+    assert (nnf[inside] < (shape[0], shape[1])).all()  # in the window's coordinates, inside it
+    assert shape[1] > 300

@@ -166,7 +166,7 @@ def test_colour_match_pulls_a_shifted_fill_to_its_surroundings(hires):
     engine = ShiftedTruthEngine(truth, (-40, 25, 30))
     margin = 300  # one crop: the whole photo, so the fake can return the truth
     raw = run_fill(truth, hole, engine, margin=margin, hires=hires, colour_match=False).image
-    matched = run_fill(truth, hole, engine, margin=margin, hires=hires).image
+    matched = run_fill(truth, hole, engine, margin=margin, hires=hires, colour_match=True).image
     assert np.array_equal(matched[~hole], truth[~hole])
     err_raw = np.abs(raw[hole].astype(int) - truth[hole]).mean(axis=0)
     err = np.abs(matched[hole].astype(int) - truth[hole]).mean(axis=0)
@@ -187,7 +187,7 @@ def test_colour_match_is_limited_so_wrong_content_is_tinted_not_smeared():
     shift = np.array([-110, 0, 100])
     raw = run_fill(truth, hole, ShiftedTruthEngine(truth, shift), margin=300,
                    colour_match=False).image
-    out = run_fill(truth, hole, ShiftedTruthEngine(truth, shift), margin=300).image
+    out = run_fill(truth, hole, ShiftedTruthEngine(truth, shift), margin=300, colour_match=True).image
     moved = (out[hole].astype(int) - raw[hole]).mean(axis=0)
     assert moved[0] == pytest.approx(LIMIT, abs=2) and moved[2] == pytest.approx(-LIMIT, abs=2)
     assert abs(moved[1]) < 2
@@ -199,7 +199,7 @@ def test_colour_match_leaves_a_fill_that_already_fits_nearly_alone():
     hole = np.zeros(truth.shape[:2], bool)
     hole[40:90, 30:100] = True
     engine = ShiftedTruthEngine(truth, (0, 0, 0))
-    out = run_fill(truth, hole, engine, margin=300).image
+    out = run_fill(truth, hole, engine, margin=300, colour_match=True).image
     assert np.abs(out[hole].astype(int) - truth[hole]).mean() < 1.5
 
 
@@ -279,11 +279,17 @@ def test_hires_modes_delegate_to_coarse_to_fine(monkeypatch):
 
     monkeypatch.setattr(hires, "fill_component", spy)
     monkeypatch.setattr(run, "HIRES_AUTO_PIXELS", 100 * 100)
-    hole = np.zeros((120, 160), bool)
-    hole[50:60, 50:60] = True
-    for mode, size, expect in [("off", 160, 0), ("auto", 80, 0), ("auto", 160, 1), ("on", 80, 1)]:
+    image = photo(400, 400)
+    small, large = np.zeros((400, 400), bool), np.zeros((400, 400), bool)
+    small[180:190, 180:190] = True  # context crop 74 x 74: under the threshold
+    large[150:250, 150:250] = True  # crop of the whole photo: over it
+    for mode, hole, expect in [("off", large, 0), ("auto", small, 0), ("auto", large, 1),
+                               ("on", small, 1)]:
         used.clear()
-        image = photo(120, size)
-        out = run_fill(image, hole[:, :size], ConstEngine(), hires=mode).image
+        out = run_fill(image, hole, ConstEngine(), hires=mode).image
         assert len(used) == expect, mode
-        assert np.array_equal(out[~hole[:, :size]], image[~hole[:, :size]])
+        assert np.array_equal(out[~hole], image[~hole])
+    # auto decides per hole, by the hole's context crop, not by the photo's size
+    used.clear()
+    run_fill(image, small | np.roll(large, 120, axis=1), ConstEngine(), hires="auto")
+    assert len(used) == 1

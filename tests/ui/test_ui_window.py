@@ -308,15 +308,16 @@ def test_settings_remembered(qtbot, opened, tmp_path):
     win = opened
     win.engine_panel.set_engine("telea")
     win.brush.size = 77
-    assert win.engine_panel.colour_match  # on by default
-    win.engine_panel.colour_check.setChecked(False)
+    assert not win.engine_panel.colour_match  # off by default
+    assert win.engine_panel.feather == 0  # only masked pixels change by default
+    win.engine_panel.colour_check.setChecked(True)
     win.save_settings()
     again = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat),
                        service=win.service)
     try:
         assert again.engine_panel.engine == "telea"
         assert again.brush.size == 77
-        assert not again.engine_panel.colour_match
+        assert again.engine_panel.colour_match
     finally:
         again.deleteLater()
 
