@@ -48,6 +48,14 @@ def make_application(argv: Optional[list[str]] = None):
 
 def run(photo_path: Optional[str] = None) -> int:
     """Open the editor (optionally on a photo) and run until the window closes."""
+    from inpaint_studio import qt_platform
+
+    widgets = sys.modules.get("PySide6.QtWidgets")
+    started = widgets is not None and widgets.QApplication.instance() is not None
+    problem = "" if started else qt_platform.problem()
+    if problem:  # instead of Qt's abort (or an ImportError naming a .so)
+        print(f"inpaint-studio: error: {problem}", file=sys.stderr)
+        return 1
     app = make_application()
     from PySide6.QtCore import QSettings
 
