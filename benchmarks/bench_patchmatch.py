@@ -40,7 +40,7 @@ SIZES = {  # name -> (height, width)
     "2mp": (1224, 1632),
     "12mp": (3000, 4000),
 }
-PATCH = 7
+PATCH = 7  # pypatchmatch's patch size (ours uses its shipped default)
 
 
 def photo(name: str, height: int, width: int) -> np.ndarray:
@@ -109,7 +109,7 @@ def worker(kind: str, case: str, out_path: str, threads: int) -> None:
         engine = registry.create("patchmatch")
         engine.load()
         start = time.perf_counter()
-        out = run_fill(image, hole, engine, params={"patch_size": PATCH}).image
+        out = run_fill(image, hole, engine).image  # the shipped defaults, as the editor runs it
     else:
         from patchmatch import patch_match
 
@@ -150,7 +150,8 @@ def main() -> None:
 
     telea = registry.create("telea")
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1/5 min), cpus: {os.cpu_count()}, "
-          f"patch {PATCH}, torch threads for ours: {args.threads or 'default'}")
+          f"pypatchmatch patch {PATCH}, ours: shipped defaults, torch threads for ours: "
+          f"{args.threads or 'default'}")
     head = (f"{'size':>6} {'photo':>10} {'hole%':>5} | {'ours s':>6} {'pm s':>6} {'ratio':>5} | "
             f"{'PSNR ours':>9} {'pm':>5} {'telea':>5} | {'tex ours':>8} {'pm':>5} {'telea':>5} | {'peak MB':>7}")
     print(head)

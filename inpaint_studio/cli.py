@@ -165,7 +165,8 @@ def add_fill(sub) -> None:
                         f"photo, 10 px at 4000 px); default {BLEND_DEFAULTS.feather}: only masked "
                         "pixels change")
     p.add_argument("--hires", default="auto", choices=("auto", "on", "off"),
-                   help="coarse-to-fine for large photos (default auto: above 2 MP)")
+                   help="coarse-to-fine for large holes (default auto: where a hole's context "
+                        "crop is above 2 MP)")
     p.add_argument("--colour-match", dest="colour_match", action="store_true",
                    default=BLEND_DEFAULTS.colour_match,
                    help="pull the fill's overall colour towards the pixels around the hole "

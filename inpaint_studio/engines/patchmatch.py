@@ -7,15 +7,22 @@ PatchMatch (jump-flood propagation + random search with a shrinking radius), the
 pixel takes the weighted vote (weights exp(-d / 2 sigma^2), sigma^2 = 75th percentile of the
 distances) of the source pixels its overlapping patches point at.
 
-The coarsest level (hole about 12 patches across) starts from a Telea fill and a random
-field; finer levels start from the coarser field with offsets doubled. The finest level runs
-half the iterations with a nearby-only search, and its last vote copies each pixel from its
-best-matching patch, so the fill keeps the source's texture instead of blurring it.
+The pyramid goes down until the hole is at most COARSE_SPAN patches thick (a thin scratch
+or stroke, however long, is filled at full resolution). The coarsest level starts with an
+onion-peel fill: ring by ring from the border inwards, each pixel copies the centre of the
+source patch that best matches what is known around it, so the start continues the
+surrounding structure (a smooth start attracts smooth sources). Finer levels start from
+the coarser field with offsets doubled. The finest level runs half the iterations with a
+nearby-only search, and its last vote copies each pixel from its best-matching patch, so
+the fill keeps the source's texture instead of blurring it; the copy is then joined to the
+hole's border in the gradient domain: along the outline, the known pixel minus what the
+copied patch continues to there, spread over the hole as a membrane and added.
 
 Patch distances are squared distances between compact per-pixel descriptors: the patch
 projected on the top principal axes of the level's known patches (one conv2d). A guide
-channel (Canny edges of the known image, sketch lines inside the hole) can be appended so
-that patches under a sketch line match source patches crossing edges.
+channel can be appended: edges of the known image (Canny, a thin line's two edges closed
+into one, thinned to centre lines) and the sketch's centre lines inside the hole, so that
+patches under a sketch line match source patches along an edge or line.
 
 All work is in torch on ``pick_device(self.device)`` (CUDA when present, CPU otherwise).
 """
@@ -38,7 +45,7 @@ from inpaint_studio.engines.registry import get_info
 
 DESC_DIMS = 12  # PCA dimensions of the colour part of the patch descriptor
 MIN_SIDE = 32  # never shrink a pyramid level below this many pixels
-COARSE_SPAN = 12  # coarsest level: the hole spans at most this many patch widths
+COARSE_SPAN = 4  # coarsest level: the hole is at most this many patch widths thick
 VOTE_STEP = 2  # vote with every other patch centre in each direction
 PAD_MODE = "reflect"  # the canvas border mirrors the photo (looks like real texture)
 CHUNK = 1 << 23  # floats per temporary buffer in batched gathers
@@ -47,8 +54,9 @@ NEAR_JUMPS = (4, 2, 1)  # refine from a given NNF: propagation distances
 NEAR_RADIUS = 4  # ... and the largest random-search radius
 BASIS_SAMPLES = 4096  # known patches sampled for the PCA basis
 SEAM_LIMIT = 1.0  # largest seam correction (0..1 colour scale)
-MEMBRANE_ITERS = 40
+MEMBRANE_ITERS = 16  # Jacobi sweeps per level of the seam membrane (coarse to fine)
 ONION_GUIDE = 10.0  # ... and in the coarsest level's onion-peel start
+SINGLE_ITERS = 1.0  # a thin hole's one level: this many times the iterations
 
 
 def _odd_patch(size: Any) -> int:
@@ -497,9 +505,10 @@ class PatchMatchEngine(Engine):
                 if not _has_sources(smaller[1] | smaller[2], patch):
                     break
                 pyramid.append(smaller)
-            # coarsest level: twice the iterations; finest (when upsampled): half of them
+            # coarsest level: twice the iterations; finest (when upsampled): half of them;
+            # a thin hole (one level at full size) gets the plain number
             steps = [2 * iters] + [iters] * (len(pyramid) - 2) + [(iters + 1) // 2]
-            steps = steps[:len(pyramid)]
+            steps = steps[:len(pyramid)] if len(pyramid) > 1 else [max(1, int(SINGLE_ITERS * iters))]
             total, done = sum(steps), 0
             prev = None
             for depth in range(len(pyramid) - 1, -1, -1):

@@ -280,3 +280,23 @@ def test_a_wide_sketch_stroke_continues_as_a_thin_line(engine):
     rows = np.flatnonzero(dark[:, 24:38].any(axis=1))
     assert 58 <= rows.min() and rows.max() <= 67 and len(rows) <= 4, rows
     assert dark[:, 24:38].sum() >= 14 * 2  # a line all the way across the middle
+
+
+def test_a_wide_hole_across_a_horizon_continues_it(engine):
+    # Sky (smooth, light) over sea (textured, dark); the hole covers a third of the width
+    # across the horizon. The fill keeps the horizon's row: sky above it, sea below it.
+    rng = np.random.default_rng(1)
+    h, w = 160, 240
+    y = np.mgrid[0:h, 0:w][0]
+    sky = 200 + 20 * y / h
+    sea = 70 + 25 * np.sin(np.arange(w) / 3.0)[None, :] * np.cos(y / 2.0)
+    grey = np.where(y < 80, sky, sea) + rng.normal(0, 3, (h, w))
+    img = np.clip(np.stack([grey, grey, grey + 20], axis=-1), 0, 255).astype(np.uint8)
+    hole = np.zeros((h, w), bool)
+    hole[40:120, 80:160] = True
+    out = engine.fill(img, hole).astype(float)
+    above, below = out[44:76, 84:156].mean(), out[84:116, 84:156].mean()
+    assert above > 180 and below < 110, (above, below)
+    rows = out[40:120, 84:156, 0].mean(axis=1)
+    edge = 40 + int(np.argmax(np.abs(np.diff(rows))))  # the fill's own horizon
+    assert abs(edge - 79) <= 2, edge

@@ -15,7 +15,7 @@ from inpaint_studio.ui.actions import icon
 
 READY_ROLE = Qt.UserRole + 1
 DEVICES = (("Auto", "auto"), ("CPU", "cpu"), ("CUDA", "cuda"))
-HIRES = (("Off", "off"), ("Auto (over 2 MP)", "auto"), ("On", "on"))
+HIRES = (("Off", "off"), ("Auto (large holes)", "auto"), ("On", "on"))
 
 
 def param_widget(spec: ParamSpec) -> QWidget:
