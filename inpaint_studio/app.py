@@ -56,6 +56,9 @@ def run(photo_path: Optional[str] = None) -> int:
     if problem:  # instead of Qt's abort (or an ImportError naming a .so)
         print(f"inpaint-studio: error: {problem}", file=sys.stderr)
         return 1
+    from inpaint_studio import logs
+
+    logs.setup()
     app = make_application()
     from PySide6.QtCore import QSettings
 

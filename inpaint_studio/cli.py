@@ -2,8 +2,8 @@
 
 One small ``add_<command>(subparsers)`` per command registers its parser and sets
 ``func``; add a new command by writing one and listing it in ``COMMANDS``. A command
-function takes the parsed args and returns an exit code. Errors: UserError -> exit 2
-(bad usage or input), ``Failed`` -> its own code (1 for runtime failures).
+function takes the parsed args and returns an exit code. Errors: a UserError exits with its
+``exit_code`` (BadInput: 2, NotReady: 1), ``Failed`` -> its own code (1 for runtime failures).
 """
 from __future__ import annotations
 
@@ -671,7 +671,7 @@ def _main(argv: list[str]) -> int:
         return exc.code
     except UserError as exc:
         error(str(exc))
-        return 2
+        return exc.exit_code
     except Cancelled:
         print(f"\n{PROG}: cancelled", file=sys.stderr)
         return 130

@@ -5,13 +5,13 @@ DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 
 
 def pick_device(name: str = "auto"):
-    """Return a torch.device for 'auto' | 'cpu' | 'cuda' | 'mps' (UserError if unavailable)."""
+    """Return a torch.device for 'auto' | 'cpu' | 'cuda' | 'mps' (NotReady if unavailable)."""
     import torch
 
-    from inpaint_studio.core.errors import UserError
+    from inpaint_studio.core.errors import BadInput, NotReady
 
     if name not in DEVICE_CHOICES:
-        raise UserError(f"unknown device '{name}' (choose from {', '.join(DEVICE_CHOICES)})")
+        raise BadInput(f"unknown device '{name}' (choose from {', '.join(DEVICE_CHOICES)})")
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -20,9 +20,9 @@ def pick_device(name: str = "auto"):
             return torch.device("mps")
         return torch.device("cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise UserError("CUDA was requested but no CUDA GPU is available (use --device cpu)")
+        raise NotReady("CUDA was requested but no CUDA GPU is available (use --device cpu)")
     if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise UserError("Apple MPS was requested but is not available (use --device cpu)")
+        raise NotReady("Apple MPS was requested but is not available (use --device cpu)")
     return torch.device(name)
 
 

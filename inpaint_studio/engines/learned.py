@@ -27,7 +27,7 @@ from typing import Any, Callable, Mapping, Optional
 import numpy as np
 import torch
 
-from inpaint_studio.core.errors import UserError
+from inpaint_studio.core.errors import NotReady, UserError
 from inpaint_studio.core.types import CancelToken, ProgressFn, check_cancel
 from inpaint_studio.engines.base import Engine, check_inputs
 from inpaint_studio.engines.device import is_out_of_memory, pick_device
@@ -103,7 +103,7 @@ class LearnedEngine(Engine):
 
     # ---- loading
     def load(self) -> None:
-        """Load the first installed weight entry of ``info.weights`` (UserError if none)."""
+        """Load the first installed weight entry of ``info.weights`` (NotReady if none)."""
         if self.net is not None:
             return
         weights = importlib.import_module("inpaint_studio.engines.weights")
@@ -115,7 +115,7 @@ class LearnedEngine(Engine):
                 self.weights_name = entry
                 return
             problems.append(reason)
-        raise UserError(problems[0] if problems else f"engine '{self.info.name}' lists no weights")
+        raise NotReady(problems[0] if problems else f"engine '{self.info.name}' lists no weights")
 
     def load_state(self, state: Mapping[str, Any]) -> None:
         """Build the network, load ``state`` strictly and move it to the device."""

@@ -34,7 +34,7 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 from inpaint_studio import paths
-from inpaint_studio.core.errors import Cancelled, UserError
+from inpaint_studio.core.errors import Cancelled, NotReady, UserError
 from inpaint_studio.core.types import ProgressFn
 
 FORMAT = "inpaint-studio-weights"
@@ -79,7 +79,7 @@ def entries() -> list[WeightEntry]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UserError(f"weights manifest not found: {path}") from None
+        raise NotReady(f"weights manifest not found: {path}") from None
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"weights manifest {path} is malformed: {exc}") from None
     fields = set(WeightEntry.__dataclass_fields__)
@@ -262,7 +262,7 @@ def load_state_dict(entry: "WeightEntry | str", device: str = "cpu") -> dict:
     entry = get_entry(entry)
     reason = missing_reason(entry)
     if reason:
-        raise UserError(reason)
+        raise NotReady(reason)
     path = weight_path(entry)
     record = installed_records().get(entry.name)
     expected = record.get("sha256", "") if record else entry.sha256

@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QDockWidget
 
 from inpaint_studio.commands.edits import MaskOp
+from inpaint_studio.core.errors import one_line
 from inpaint_studio.pipeline import damage
 from inpaint_studio.ui.panels.damage_panel import DamagePanel
 from inpaint_studio.workers.damage_service import DamageService
@@ -92,10 +93,10 @@ class DamageDetect(QObject):
         self.panel.set_busy(False)
         self.update_proposal()
 
-    def _failed(self, job_id: int, message: str) -> None:
+    def _failed(self, job_id: int, error: BaseException) -> None:
         if job_id == self._job:
             self._job = None
-            self.panel.set_busy(False, f"Detection failed: {message}")
+            self.panel.set_busy(False, f"Detection failed: {one_line(error)}")
 
     def update_proposal(self) -> None:
         """Threshold the analysis at the slider's sensitivity and show it."""

@@ -24,7 +24,7 @@ from inpaint_studio.commands.edits import ApplyFill, Macro, MaskOp
 from inpaint_studio.commands.history import History
 from inpaint_studio.core import fillcheck, imageio
 from inpaint_studio.core.document import Document
-from inpaint_studio.core.errors import UserError
+from inpaint_studio.core.errors import UserError, one_line
 from inpaint_studio.core.settings import Settings
 from inpaint_studio.core.types import BBox
 from inpaint_studio.engines import registry, weights
@@ -510,7 +510,8 @@ class MainWindow(QMainWindow):
         QMessageBox.information(self, "Weights imported",
                                 f"Installed '{name}' ({what}) for {title}.\n\n{licence}{ready}")
 
-    def _weights_failed(self, message: str) -> None:
+    def _weights_failed(self, error: BaseException) -> None:
+        message = one_line(error)
         if self.weights_dialog is not None:
             self.weights_dialog.import_failed(message)
         self._end_import("Weights not imported.")
@@ -762,9 +763,9 @@ class MainWindow(QMainWindow):
         self._end_fill("Fill done. Hold \\ to compare with the original.")
         self.removal.fill_applied(job, result)
 
-    def _fill_failed(self, job_id: int, message: str) -> None:
+    def _fill_failed(self, job_id: int, error: BaseException) -> None:
         self._end_fill("Fill failed.")
-        QMessageBox.warning(self, "Fill failed", message)
+        QMessageBox.warning(self, "Fill failed", one_line(error))
 
     def _fill_cancelled(self, job_id: int) -> None:
         self._end_fill("Fill cancelled; nothing changed.")

@@ -2,13 +2,13 @@
 
 ``DamageService.submit(image, max_width)`` copies the photo and returns a job id;
 ``progress`` (job id, fraction), then one of ``finished`` (job id, DamageAnalysis),
-``failed`` (job id, one line) or ``cancelled`` (job id) follows. A newer submit or
+``failed`` (job id, the exception) or ``cancelled`` (job id) follows. A newer submit or
 ``cancel()`` stops the running analysis between its stages (cooperative; the thread
 is never terminated) and its result is dropped. The thread starts on the first submit.
 """
 from __future__ import annotations
 
-import traceback
+import logging
 from typing import Optional
 
 import numpy as np
@@ -18,11 +18,13 @@ from inpaint_studio.core.errors import Cancelled
 from inpaint_studio.core.types import CancelToken
 from inpaint_studio.workers.engine_service import frozen_copy, next_job_id
 
+log = logging.getLogger(__name__)
+
 
 class _Worker(QObject):
     progress = Signal(int, float)
     finished = Signal(int, object)
-    failed = Signal(int, str)
+    failed = Signal(int, object)
     cancelled = Signal(int)
 
     @Slot(int, object, int, object)
@@ -39,10 +41,10 @@ class _Worker(QObject):
         except Cancelled:
             self.cancelled.emit(job_id)
         except MemoryError:
-            self.failed.emit(job_id, "Out of memory while looking for scratches and dust")
+            self.failed.emit(job_id, MemoryError("Out of memory while looking for scratches and dust"))
         except Exception as error:  # a bug must not kill the thread
-            traceback.print_exc()
-            self.failed.emit(job_id, f"{type(error).__name__}: {error}")
+            log.exception("scratch and dust analysis failed")
+            self.failed.emit(job_id, error)
         else:
             self.finished.emit(job_id, analysis)
 
@@ -52,7 +54,7 @@ class DamageService(QObject):
 
     progress = Signal(int, float)
     finished = Signal(int, object)
-    failed = Signal(int, str)
+    failed = Signal(int, object)
     cancelled = Signal(int)
     _run = Signal(int, object, int, object)
 
@@ -120,9 +122,9 @@ class DamageService(QObject):
         elif self._done(job_id):
             self.finished.emit(job_id, analysis)
 
-    def _on_failed(self, job_id: int, message: str) -> None:
+    def _on_failed(self, job_id: int, error: BaseException) -> None:
         if self._done(job_id):
-            self.failed.emit(job_id, message)
+            self.failed.emit(job_id, error)
 
     def _on_cancelled(self, job_id: int) -> None:
         if self._done(job_id):

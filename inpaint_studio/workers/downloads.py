@@ -1,12 +1,13 @@
 """Weight downloads on their own QThread (a fill can run meanwhile).
 
 ``DownloadService.start(name)`` runs ``weights.download`` on the thread; ``progress``
-(fraction, message), then one of ``finished`` (name), ``failed`` (one line) or
+(fraction, message), then one of ``finished`` (name), ``failed`` (the exception) or
 ``cancelled`` follows. ``cancel()`` stops it between blocks; the partial file stays, so
 the next ``start`` resumes it.
 """
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Optional
 
@@ -14,11 +15,13 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from inpaint_studio.core.errors import Cancelled, UserError
 
+log = logging.getLogger(__name__)
+
 
 class _Worker(QObject):
     progress = Signal(float, str)
     finished = Signal(str)
-    failed = Signal(str)
+    failed = Signal(object)
     cancelled = Signal()
 
     def __init__(self, cancel: threading.Event) -> None:
@@ -35,11 +38,12 @@ class _Worker(QObject):
         except Cancelled:
             self.cancelled.emit()
         except UserError as error:
-            self.failed.emit(str(error))
+            self.failed.emit(error)
         except MemoryError:
-            self.failed.emit("Out of memory while installing the weights")
+            self.failed.emit(MemoryError("Out of memory while installing the weights"))
         except Exception as error:  # noqa: BLE001 - shown as one line, never a crash
-            self.failed.emit(f"{type(error).__name__}: {error}")
+            log.exception("downloading weights %s failed", name)
+            self.failed.emit(error)
         else:
             self.finished.emit(name)
 
@@ -47,7 +51,7 @@ class _Worker(QObject):
 class DownloadService(QObject):
     progress = Signal(float, str)
     finished = Signal(str)
-    failed = Signal(str)
+    failed = Signal(object)
     cancelled = Signal()
     _start = Signal(str, str)
 

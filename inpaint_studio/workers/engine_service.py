@@ -12,8 +12,8 @@ from __future__ import annotations
 import dataclasses
 import gc
 import itertools
+import logging
 import threading
-import traceback
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping, Optional
@@ -24,6 +24,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from inpaint_studio.core.errors import Cancelled, UserError
 from inpaint_studio.core.types import CancelToken
 
+log = logging.getLogger(__name__)
 _job_ids = itertools.count(1)
 
 
@@ -97,11 +98,11 @@ class _Worker(QObject):
 
     progress = Signal(int, float, str)
     finished = Signal(int, object)
-    failed = Signal(int, str)
+    failed = Signal(int, object)
     cancelled = Signal(int)
     preloaded = Signal(str)
     weights_imported = Signal(str, str)
-    weights_failed = Signal(str)
+    weights_failed = Signal(object)
 
     def __init__(self) -> None:
         super().__init__()
@@ -160,12 +161,12 @@ class _Worker(QObject):
             if self._engine_key is not None and self._engine_key[0] == engine:
                 self.unload()  # the next fill loads the new weights
         except UserError as error:
-            self.weights_failed.emit(str(error))
+            self.weights_failed.emit(error)
         except MemoryError:
-            self.weights_failed.emit("Out of memory while importing the weights")
+            self.weights_failed.emit(MemoryError("Out of memory while importing the weights"))
         except Exception as error:  # a bug must not kill the thread
-            traceback.print_exc()
-            self.weights_failed.emit(f"{type(error).__name__}: {error}")
+            log.exception("importing weights %s for %s failed", path, engine)
+            self.weights_failed.emit(error)
         else:
             self.weights_imported.emit(name, engine)
 
@@ -201,12 +202,12 @@ class _Worker(QObject):
         except Cancelled:
             self.cancelled.emit(job_id)
         except UserError as error:
-            self.failed.emit(job_id, str(error))
+            self.failed.emit(job_id, error)
         except MemoryError:
-            self.failed.emit(job_id, "Out of memory: try a smaller hole, hires off, or the CPU device")
+            self.failed.emit(job_id, MemoryError("Out of memory: try a smaller hole, hires off, or the CPU device"))
         except Exception as error:  # engine bugs must not kill the thread
-            traceback.print_exc()
-            self.failed.emit(job_id, f"{type(error).__name__}: {error}")
+            log.exception("fill with %s failed", job.engine)
+            self.failed.emit(job_id, error)
         else:
             self.finished.emit(job_id, result)
 
@@ -216,11 +217,11 @@ class EngineService(QObject):
 
     progress = Signal(int, float, str)
     finished = Signal(int, object)  # (job_id, FillResult)
-    failed = Signal(int, str)
+    failed = Signal(int, object)  # (job_id, the exception: show it with core.errors.one_line)
     cancelled = Signal(int)
     preloaded = Signal(str)  # engine name, once preload() is done (loaded or not)
     weights_imported = Signal(str, str)  # (weights entry name, engine name)
-    weights_failed = Signal(str)  # one-line reason; nothing was installed
+    weights_failed = Signal(object)  # the exception; nothing was installed
 
     _run = Signal(object, object)
     _unload = Signal()
@@ -313,9 +314,9 @@ class EngineService(QObject):
         if self._done(job_id):
             self.finished.emit(job_id, result)
 
-    def _on_failed(self, job_id: int, message: str) -> None:
+    def _on_failed(self, job_id: int, error: BaseException) -> None:
         if self._done(job_id):
-            self.failed.emit(job_id, message)
+            self.failed.emit(job_id, error)
 
     def _on_cancelled(self, job_id: int) -> None:
         if self._done(job_id):

@@ -6,7 +6,7 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 import fake_engines
-from inpaint_studio import app
+from inpaint_studio import app, logs
 from inpaint_studio.commands.edits import MaskStroke
 from inpaint_studio.core import imageio
 from inpaint_studio.ui.dialogs import dialogs
@@ -16,6 +16,7 @@ from photos import make_photo
 
 def test_run_opens_the_photo_and_exits_cleanly(qtbot, tmp_path, monkeypatch):
     fake_engines.register(monkeypatch)
+    monkeypatch.setattr(logs, "setup", lambda: seen.setdefault("log", True))
     QSettings.setPath(QSettings.NativeFormat, QSettings.UserScope, str(tmp_path / "config"))
     path = tmp_path / "cli.png"
     pixels = make_photo(path, 64, 48)
@@ -35,7 +36,7 @@ def test_run_opens_the_photo_and_exits_cleanly(qtbot, tmp_path, monkeypatch):
 
     QTimer.singleShot(0, inspect_and_close)
     assert app.run(str(path)) == 0
-    assert seen == {"count": 1, "same": True, "title": "cli.png[*] — Inpaint Studio"}
+    assert seen == {"log": True, "count": 1, "same": True, "title": "cli.png[*] — Inpaint Studio"}
 
 
 def test_sixteen_bit_rgba_photo_keeps_depth_and_alpha(qtbot, window, tmp_path, monkeypatch):

@@ -88,7 +88,7 @@ def test_a_failed_download_says_why_and_keeps_the_engine(qtbot, server, window):
     dialog = choose(win, "gated")
     with qtbot.waitSignal(dialog.downloads.failed, timeout=30000) as failed:
         dialog.download_buttons[NAME].click()
-    assert "is 16000 bytes, expected" in failed.args[0]
+    assert "is 16000 bytes, expected" in str(failed.args[0])
     assert dialog.status.text().startswith("Download failed:") and "\n" not in dialog.status.text()
     assert win.engine_panel.engine != "gated" and dialog.import_button.isEnabled()
     dialog.reject()

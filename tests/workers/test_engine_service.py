@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import fake_engines
+from inpaint_studio.core.errors import UserError, one_line
 from inpaint_studio.workers.engine_service import EngineService, FillJob
 
 
@@ -98,14 +99,14 @@ def test_engine_error_is_reported(qtbot, service, engine, expected, capsys):
     job = small_job(engine)[0]
     with qtbot.waitSignal(service.failed, timeout=10000) as blocker:
         service.submit(job)
-    assert blocker.args == [job.job_id, expected]
+    assert blocker.args[0] == job.job_id and one_line(blocker.args[1]) == expected
     assert not service.busy
 
 
 def test_unknown_engine_fails_cleanly(qtbot, service):
     with qtbot.waitSignal(service.failed, timeout=10000) as blocker:
         service.submit(small_job("nope")[0])
-    assert "unknown engine 'nope'" in blocker.args[1]
+    assert isinstance(blocker.args[1], UserError) and "unknown engine 'nope'" in str(blocker.args[1])
 
 
 def test_shutdown_while_running_stops_thread(qtbot, monkeypatch):

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFrame, QHBoxLayout, QLabel,
                                QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
-from inpaint_studio.core.errors import UserError
+from inpaint_studio.core.errors import UserError, one_line
 from inpaint_studio.engines import registry, weights
 from inpaint_studio.workers.downloads import DownloadService
 
@@ -36,7 +36,7 @@ class WeightsDialog(QDialog):
         self.downloads = DownloadService(self)
         self.downloads.progress.connect(self._progress)
         self.downloads.finished.connect(self._downloaded)
-        self.downloads.failed.connect(lambda message: self._stopped(f"Download failed: {message}"))
+        self.downloads.failed.connect(lambda error: self._stopped(f"Download failed: {one_line(error)}"))
         self.downloads.cancelled.connect(lambda: self._stopped("Download cancelled; Resume download continues from here."))
         self.finished.connect(lambda _result: self.downloads.shutdown())
 
