@@ -23,9 +23,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from oldphoto import age, damage  # noqa: E402
-
 from inpaint_studio.pipeline import damage as detector  # noqa: E402
+from oldphoto import age, damage  # noqa: E402
 
 SKIMAGE_DAMAGED = ("astronaut", "camera", "chelsea", "coffee", "motorcycle_left", "rocket")
 SKIMAGE_CLEAN = ("astronaut", "camera", "chelsea", "coffee", "text", "brick", "grass", "gravel",

@@ -239,7 +239,8 @@ def main() -> None:
                           + ", ".join(f"{r:.2f}" for r in row["ratios"]), flush=True)
                     continue
                 rows.append(row)
-                print(f"{size:>3} MP {method:>6}: {row['seconds']:6.2f} s (median {row['median_s']:.2f}, cpu {row['cpu_s']:.1f} s)  peak {row['peak_mb']:6.0f} MB "
+                print(f"{size:>3} MP {method:>6}: {row['seconds']:6.2f} s (median {row['median_s']:.2f}, "
+                      f"cpu {row['cpu_s']:.1f} s)  peak {row['peak_mb']:6.0f} MB "
                       f"(after imports {row['base_mb']:.0f})  sharpness {row['sharpness']:.2f}  "
                       f"PSNR {row['psnr']:.2f} dB", flush=True)
     print("load after:", os.getloadavg())

@@ -1,8 +1,9 @@
 """Our PatchMatch engine vs pypatchmatch on the same photos and holes, in one run.
 
 Photos: scikit-image samples, upscaled (INTER_CUBIC) just enough for a 2 x 2 mirrored mosaic
-to cover each size (so the hole's content never exists elsewhere unflipped); holes: a passer-by-like blob (ellipse body + round head) of ~5 % of the photo, away
-from the borders, fixed seeds. Ours is called the way the app calls it (pipeline run_fill:
+to cover each size (so the hole's content never exists elsewhere unflipped); holes: a
+passer-by-like blob (ellipse body + round head) of ~5 % of the photo, away from the borders,
+fixed seeds. Ours is called the way the app calls it (pipeline run_fill:
 one crop around the hole with context margin); pypatchmatch gets the whole photo. Every
 fill runs in a fresh subprocess, which reports its wall time and peak RSS (ru_maxrss).
 

@@ -43,8 +43,7 @@ def timed(fn, device, repeat: int) -> float:
 
 
 def train_step_time(engine: str, size: int, batch: int, steps: int, device) -> float:
-    from inpaint_studio.training.train import (build_discriminator, build_generator,
-                                               discriminator_loss, generator_losses)
+    from inpaint_studio.training.train import build_discriminator, build_generator, discriminator_loss, generator_losses
 
     sketch_on = engine == "gated"
     G = build_generator(engine, sketch_on).to(device)

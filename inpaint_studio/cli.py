@@ -142,6 +142,7 @@ def cmd_engines(args) -> int:
 def add_fill(sub) -> None:
     from inpaint_studio.engines.device import DEVICE_CHOICES
     from inpaint_studio.engines.registry import DEFAULT_ENGINE
+    from inpaint_studio.pipeline.run import HIRES_MODES
 
     p = sub.add_parser(
         "fill", help="fill the masked part of a photo (or a folder of photos)",
@@ -164,7 +165,7 @@ def add_fill(sub) -> None:
                    help="blend the fill over N pixels around the hole, or auto (scaled to the "
                         f"photo, 10 px at 4000 px); default {BLEND_DEFAULTS.feather}: only masked "
                         "pixels change")
-    p.add_argument("--hires", default="auto", choices=("auto", "on", "off"),
+    p.add_argument("--hires", default="auto", choices=HIRES_MODES,
                    help="coarse-to-fine for large holes (default auto: where a hole's context "
                         "crop is above 2 MP)")
     p.add_argument("--colour-match", dest="colour_match", action="store_true",

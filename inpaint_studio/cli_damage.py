@@ -89,8 +89,7 @@ def add_damage_options(p, sensitivity=None, max_width=None) -> None:
 
 def damage_options(args) -> tuple[float, int]:
     """(sensitivity, max width) from args, checked; defaults where not given."""
-    from inpaint_studio.pipeline.damage import (DEFAULT_MAX_WIDTH, DEFAULT_SENSITIVITY,
-                                                MAX_WIDTH_RANGE)
+    from inpaint_studio.pipeline.damage import DEFAULT_MAX_WIDTH, DEFAULT_SENSITIVITY, MAX_WIDTH_RANGE
 
     s = DEFAULT_SENSITIVITY if args.sensitivity is None else args.sensitivity
     w = DEFAULT_MAX_WIDTH if args.max_width is None else args.max_width

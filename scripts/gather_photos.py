@@ -14,7 +14,8 @@ one panorama share a split, so neighbouring pieces never straddle train and val)
 Stellarium landscapes are 360-degree panoramas with a transparent sky: the side tiles are
 joined (for spherical maps, cut to altitudes above -40 degrees, where the projection is not
 stretched much) and split into pieces about twice as wide as the ground band is high; each
-piece keeps only its longest run of fully opaque rows. Nothing here is meant to be committed: write under data/ (gitignored).
+piece keeps only its longest run of fully opaque rows. Nothing here is meant to be committed:
+write under data/ (gitignored).
 """
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ def main() -> int:
     from inpaint_studio.commands.edits import MaskStroke, SketchStroke
     from inpaint_studio.ui.main_window import MainWindow
 
-    app = make_application()
+    _app = make_application()  # kept alive while windows exist
     settings = QSettings(str(out / "settings.ini"), QSettings.IniFormat)
     window = MainWindow(settings=settings)
     window.resize(1500, 950)

@@ -18,7 +18,7 @@ def main() -> int:
     from inpaint_studio.commands.sampling import AvoidStroke
     from inpaint_studio.ui.main_window import MainWindow
 
-    app = make_application()
+    _app = make_application()  # kept alive while windows exist
     window = MainWindow(settings=QSettings(str(out / "settings.ini"), QSettings.IniFormat))
     window.resize(1500, 950)
     window.show()

@@ -297,6 +297,7 @@ def test_patchmatch_fill(tmp_path):
     assert np.array_equal(result[~hole], pixels[~hole]) and np.any(result[hole] != pixels[hole])
 
 
+@pytest.mark.slow
 def test_fill_subprocess(files, tmp_path):
     photo, pixels, mask, hole = files
     out = tmp_path / "o.png"

@@ -11,13 +11,11 @@ import sys
 import textwrap
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image
 
 import bad_inputs
 from inpaint_studio import cli
-
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +107,7 @@ INTERRUPT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM", "SIGHUP"])
 def test_a_signal_mid_write_leaves_no_temp_file(tmp_path, sig):
     photo, mask, out = tmp_path / "photo.png", tmp_path / "mask.png", tmp_path / "out.png"
@@ -131,6 +130,7 @@ FULL_DISK = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_a_full_disk_fails_cleanly(tmp_path):
     photo, mask, out = tmp_path / "photo.png", tmp_path / "mask.png", tmp_path / "out.png"
     Image.fromarray(bad_inputs.photo_pixels(200, 300)).save(photo)

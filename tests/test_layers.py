@@ -138,7 +138,8 @@ def test_checker_catches_violations(tmp_path, monkeypatch):
         "pipeline/bad.py": "def f():\n    import torch\n",
         "engines/bad.py": "from PySide6.QtWidgets import QWidget\n",
         "workers/bad.py": "from PySide6.QtCore import QObject\nfrom PySide6.QtGui import QImage\n",
-        "ui/bad.py": "from inpaint_studio.engines import patchmatch\nfrom inpaint_studio.engines.registry import create\n",
+        "ui/bad.py": ("from inpaint_studio.engines import patchmatch\n"
+                      "from inpaint_studio.engines.registry import create\n"),
         "ui/also_bad.py": "from inpaint_studio.engines.gated.net import Net\n",
         "core/imageio.py": "try:\n    import cv2\nexcept ImportError:\n    pass\n"
                            "def png16():\n    import cv2\n",

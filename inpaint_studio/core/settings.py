@@ -20,7 +20,9 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 
-HIRES_MODES = ("auto", "on", "off")
+# Copies: core may not import pipeline.run.HIRES_MODES or engines.device.DEVICE_CHOICES
+# (the sources); tests/core/test_settings_lists.py keeps them equal.
+HIRES_MODES = ("off", "on", "auto")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 MAX_FEATHER = 500  # pixels, as the CLI's --feather
 

@@ -154,7 +154,6 @@ def attend(f: torch.Tensor, b: torch.Tensor, raw: torch.Tensor, valid: torch.Ten
     if rate % 2:
         raise ValueError("attention rate must be even")
     bsz, _, h, w = b.shape
-    n = h * w
     out = []
     for i in range(bsz):
         qmask = torch.ones(h, w, dtype=torch.bool, device=b.device) if queries is None \

@@ -14,7 +14,6 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Optional
 
 import cv2
 import numpy as np
@@ -26,8 +25,14 @@ from inpaint_studio.core.errors import UserError
 from inpaint_studio.engines.weights import FORMAT
 from inpaint_studio.training.dataset import PhotoCrops, list_photos, read_rgb, split_photos
 from inpaint_studio.training.holes import MAX_RATIO, MIN_RATIO, check_hole_range
-from inpaint_studio.training.losses import (PatchDiscriminator, SNPatchGAN, hinge_d_loss,
-                                            gradient_l1, hinge_g_loss, masked_l1)
+from inpaint_studio.training.losses import (
+    PatchDiscriminator,
+    SNPatchGAN,
+    gradient_l1,
+    hinge_d_loss,
+    hinge_g_loss,
+    masked_l1,
+)
 
 
 @dataclass

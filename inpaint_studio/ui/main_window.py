@@ -17,8 +17,18 @@ from typing import Optional
 import numpy as np
 from PySide6.QtCore import QByteArray, QEventLoop, QSettings, Qt, QTimer
 from PySide6.QtGui import QActionGroup, QColor
-from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
-                               QProgressBar, QSlider, QSpinBox, QToolBar)
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QSlider,
+    QSpinBox,
+    QToolBar,
+)
 
 from inpaint_studio.commands.edits import ApplyFill, Macro, MaskOp
 from inpaint_studio.commands.history import History

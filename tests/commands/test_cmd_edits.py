@@ -2,8 +2,7 @@
 import numpy as np
 import pytest
 
-from inpaint_studio.commands.edits import (ApplyFill, Lasso, MaskOp, MaskStroke, RectSelect,
-                                           SketchStroke)
+from inpaint_studio.commands.edits import ApplyFill, Lasso, MaskOp, MaskStroke, RectSelect, SketchStroke
 from inpaint_studio.core import raster
 from inpaint_studio.core.document import Document
 from inpaint_studio.core.errors import UserError

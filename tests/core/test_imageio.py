@@ -13,8 +13,7 @@ from PIL import Image, ImageCms, ImageOps
 
 from inpaint_studio.core import imageio
 from inpaint_studio.core.errors import UserError
-from inpaint_studio.core.imageio import (Picture, load_image, load_mask, save_image, save_mask,
-                                         to_rgb8)
+from inpaint_studio.core.imageio import Picture, load_image, load_mask, save_image, save_mask, to_rgb8
 
 SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 

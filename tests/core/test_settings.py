@@ -4,8 +4,7 @@ import json
 
 import pytest
 
-from inpaint_studio.core.settings import (BrushSettings, EngineSettings, HiresSettings,
-                                          OverlaySettings, Settings)
+from inpaint_studio.core.settings import BrushSettings, EngineSettings, HiresSettings, OverlaySettings, Settings
 
 
 def test_round_trip_through_json():

@@ -2,8 +2,7 @@ import numpy as np
 import pytest
 
 from inpaint_studio.training.dataset import PhotoCrops, split_photos
-from inpaint_studio.training.holes import (MAX_RATIO, MIN_RATIO, random_hole, scratches,
-                                           sketch_from_edges)
+from inpaint_studio.training.holes import MAX_RATIO, MIN_RATIO, random_hole, scratches, sketch_from_edges
 
 
 @pytest.mark.parametrize("seed", range(40))

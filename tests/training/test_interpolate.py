@@ -5,8 +5,13 @@ import pytest
 import torch
 
 from inpaint_studio.core.errors import UserError
-from inpaint_studio.training.train import (build_generator, interpolate_weights, load_checkpoint,
-                                           save_checkpoint, weights_payload)
+from inpaint_studio.training.train import (
+    build_generator,
+    interpolate_weights,
+    load_checkpoint,
+    save_checkpoint,
+    weights_payload,
+)
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "interpolate_weights.py"
 
@@ -34,6 +39,7 @@ def test_interpolation_is_linear_between_the_two_generators(tmp_path):
     assert not torch.equal(mid["state_dict"][key], sa[key])
 
 
+@pytest.mark.slow
 def test_training_checkpoint_is_accepted(photo_dir, tmp_path):
     from inpaint_studio.training.train import TrainConfig, train
 

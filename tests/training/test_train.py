@@ -7,6 +7,8 @@ import torch
 from inpaint_studio.core.errors import UserError
 from inpaint_studio.training.train import TrainConfig, export_weights, load_checkpoint, train
 
+pytestmark = pytest.mark.slow  # real training steps: a second or more each
+
 
 def test_gated_sketch_training_runs_saves_resumes_and_exports(photo_dir, tmp_path):
     out = tmp_path / "run"

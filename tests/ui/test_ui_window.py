@@ -9,12 +9,12 @@ from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, Qt
 
 import fake_engines
-from photos import make_photo
 from inpaint_studio.commands.edits import ApplyFill, MaskStroke, SketchStroke
 from inpaint_studio.core import imageio
 from inpaint_studio.core.errors import UserError
 from inpaint_studio.core.types import BBox
 from inpaint_studio.ui.dialogs import dialogs
+from photos import make_photo
 
 
 def state(doc):
@@ -298,6 +298,35 @@ def test_hold_backslash_shows_original(qtbot, opened, photo):
     win.named_actions["split"].trigger()
     assert canvas.compare_mode == "split"
     canvas.grab()  # paints both halves without error
+
+
+def test_split_view_shows_the_original_on_the_left(qtbot, opened, photo):
+    win, canvas = opened, opened.canvas
+    pixels = photo[1]
+    height, width = pixels.shape[:2]
+    win.engine_panel.colour_check.setChecked(False)  # keep the engine's black
+    stroke(win, MaskStroke, [(4, height // 2), (width - 5, height // 2)], radius=6)  # a band
+    fill_and_wait(qtbot, win, "flat")
+    win.named_actions["show_mask"].setChecked(False)
+    win.named_actions["split"].trigger()
+    assert canvas.compare_mode == "split"
+    shot = canvas.viewport().grab().toImage()
+    middle = canvas.viewport().width() / 2
+    y = height // 2
+    left = right = 0
+    for x in range(8, width - 8):
+        view = canvas.map_from_image(QPointF(x + 0.5, y + 0.5))
+        if abs(view.x() - middle) < 3:
+            continue  # the divider line
+        colour = shot.pixelColor(view.toPoint())
+        got = (colour.red(), colour.green(), colour.blue())
+        if view.x() < middle:
+            assert got == tuple(pixels[y, x]), x
+            left += 1
+        else:
+            assert got == (0, 0, 0), x
+            right += 1
+    assert left > 10 and right > 10  # both halves were looked at
 
 
 def test_settings_remembered(qtbot, opened, tmp_path):

@@ -298,7 +298,8 @@ def _options(b: Builder) -> None:
         "seed-on-telea": (["--seed", "3"], "no seed"), "param-unknown": (["--param", "size=3"], "no parameter"),
         "param-no-equals": (["--param", "radius"], "key=value"), "param-nan": (["--param", "radius=nan"], "radius"),
         "param-huge": (["--param", "radius=1e30"], "radius"), "engine-unknown": (["--engine", "magic"], "magic"),
-        "device-unknown": (["--device", "tpu"], "invalid choice"), "hires-unknown": (["--hires", "max"], "invalid choice"),
+        "device-unknown": (["--device", "tpu"], "invalid choice"),
+        "hires-unknown": (["--hires", "max"], "invalid choice"),
     }
     for name, (extra, say) in bad.items():
         b.fill(f"option-{name}", "photo.png", b.good_png, {2}, say, extra=extra)
@@ -306,7 +307,8 @@ def _options(b: Builder) -> None:
              "param-seed-huge": ["--param", f"seed={10 ** 30}"],
              "param-sketch-weight-nan": ["--param", "sketch_weight=nan"]}
     for name, extra in seeds.items():
-        args = ["fill", "{d}/photo.png", "--mask", "{d}/mask.png", "-o", "{d}/out.png", "--engine", "patchmatch", *extra]
+        args = ["fill", "{d}/photo.png", "--mask", "{d}/mask.png", "-o", "{d}/out.png",
+                "--engine", "patchmatch", *extra]
         b.add(f"option-{name}", {"photo.png": b.good_png, "mask.png": b.mask_png}, args, {2},
               "sketch_weight" if "sketch" in name else "seed")
     b.fill("option-feather-ok", "photo.png", b.good_png, {0}, extra=("--feather", "20"))

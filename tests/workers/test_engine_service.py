@@ -143,3 +143,23 @@ def test_preload_loads_once(qtbot, service):
     with qtbot.waitSignal(service.finished, timeout=10000):
         service.submit(small_job("flat")[0])
     assert fake_engines.FlatEngine.loads == 1
+
+
+def test_cancel_after_the_engine_returned_drops_the_result(qtbot, service):
+    """The worker's result is already on its way to the GUI thread when Cancel comes."""
+    import threading
+
+    from PySide6.QtCore import Qt
+
+    sent = threading.Event()
+    service._worker.finished.connect(lambda *_: sent.set(), Qt.DirectConnection)  # worker thread
+    finished = []
+    service.finished.connect(lambda *args: finished.append(args))
+    job = small_job()[0]
+    service.submit(job)
+    assert sent.wait(10)  # emitted, not yet delivered: this thread has run no events since
+    service.cancel()
+    with qtbot.waitSignal(service.cancelled, timeout=10000) as blocker:
+        pass
+    assert blocker.args == [job.job_id]
+    assert finished == [] and not service.busy

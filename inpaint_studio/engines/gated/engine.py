@@ -56,7 +56,8 @@ class GatedEngine(LearnedEngine):
         """Public ``{'G': state_dict}`` (TF-converted or PyTorch layout), a bare generator
         state_dict, or our own file -> (state_dict in our layout, layout)."""
         if not isinstance(checkpoint, Mapping):
-            raise UserError(f"not a DeepFill v2 checkpoint: expected a dict with 'G', found {type(checkpoint).__name__}")
+            raise UserError("not a DeepFill v2 checkpoint: expected a dict with 'G', "
+                            f"found {type(checkpoint).__name__}")
         if checkpoint.get("format") == weights.FORMAT:
             layout = checkpoint.get("layout")
             if checkpoint.get("engine") != "gated" or layout not in LAYOUTS:

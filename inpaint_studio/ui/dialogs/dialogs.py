@@ -3,9 +3,19 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QInputDialog, QLabel,
-                               QMessageBox, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout,
-                               QHeaderView)
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QMessageBox,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
 
 from inpaint_studio import __version__ as VERSION
 from inpaint_studio.ui.actions import shortcut_table

@@ -6,8 +6,18 @@ from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFrame, QHBoxLayout, QLabel,
-                               QProgressBar, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from inpaint_studio.core.errors import UserError, one_line
 from inpaint_studio.engines import registry, weights
@@ -37,7 +47,8 @@ class WeightsDialog(QDialog):
         self.downloads.progress.connect(self._progress)
         self.downloads.finished.connect(self._downloaded)
         self.downloads.failed.connect(lambda error: self._stopped(f"Download failed: {one_line(error)}"))
-        self.downloads.cancelled.connect(lambda: self._stopped("Download cancelled; Resume download continues from here."))
+        self.downloads.cancelled.connect(
+            lambda: self._stopped("Download cancelled; Resume download continues from here."))
         self.finished.connect(lambda _result: self.downloads.shutdown())
 
         intro = QLabel(f"<b>{self.info.title}</b> needs one of these weight files. "

@@ -5,17 +5,32 @@ from typing import Any, Optional
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QStandardItemModel
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout,
-                               QLabel, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
+from inpaint_studio.core.settings import DEVICES as DEVICE_NAMES
 from inpaint_studio.core.settings import MAX_FEATHER, EngineSettings
 from inpaint_studio.engines import registry
 from inpaint_studio.engines.base import ParamSpec
+from inpaint_studio.pipeline.run import HIRES_MODES
 from inpaint_studio.ui.actions import icon
 
 READY_ROLE = Qt.UserRole + 1
-DEVICES = (("Auto", "auto"), ("CPU", "cpu"), ("CUDA", "cuda"))
-HIRES = (("Off", "off"), ("Auto (large holes)", "auto"), ("On", "on"))
+DEVICE_LABELS = {"auto": "Auto", "cpu": "CPU", "cuda": "CUDA", "mps": "Apple MPS"}
+DEVICES = tuple((DEVICE_LABELS[d], d) for d in DEVICE_NAMES)
+HIRES_LABELS = {"off": "Off", "on": "On", "auto": "Auto (large holes)"}
+HIRES = tuple((HIRES_LABELS[m], m) for m in HIRES_MODES)
 
 
 def param_widget(spec: ParamSpec) -> QWidget:

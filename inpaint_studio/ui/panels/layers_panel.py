@@ -1,11 +1,9 @@
 """Mask and sketch visibility, opacity and colour."""
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QCheckBox, QColorDialog, QGridLayout, QLabel, QPushButton, QSlider,
-                               QVBoxLayout, QWidget)
-from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QColorDialog, QGridLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
 from inpaint_studio.ui.canvas.overlay import LayerOverlay
 
