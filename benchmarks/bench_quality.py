@@ -21,7 +21,7 @@ Per kind: mean hole PSNR (dB) and L1 (0-255) against the true pixels, sharpness 
 outline ring, fill / truth: > 1 is a visible edge), max change outside the hole (levels)
 and seconds per fill. ``--hires-photo`` adds a >= 4 MP photo (default: the Kite wallpaper
 from ``data/photos_big``, gathered with ``--max-side 2800``) with two sky holes, hires
-auto vs off. A contact sheet (one photo per kind, 100 % crops around the hole) goes to
+auto vs off vs on. A contact sheet (one photo per kind, 100 % crops around the hole) goes to
 ``--sheet``.
 
     python benchmarks/bench_quality.py                  # ~8 min on 2 cores
@@ -296,7 +296,7 @@ def contact_sheet(rows, path: Path, names) -> None:
 
 
 def hires_case(path: Path, methods: dict, overrides: dict, sheet: Path) -> None:
-    """>= 4 MP sky: ours hires auto (the default above 2 MP) vs off vs pypatchmatch."""
+    """>= 4 MP sky: ours with hires auto (the default), off and on (coarse-to-fine forced)."""
     img = load_photo(path.parent, path.stem, side=0)
     h, w = img.shape[:2]
     print(f"\nhires: {path.name} {w}x{h} ({h * w / 1e6:.1f} MP), two sky holes")
@@ -417,7 +417,7 @@ def main() -> None:
     if args.hires_photo and Path(args.hires_photo).exists():
         hires_methods = {}
         if "ours" in names:
-            for mode in ("auto", "off"):
+            for mode in ("auto", "off", "on"):  # auto: by the hole's context crop (> 2 MP)
                 hires_methods[f"ours-{mode}"] = Ours({**overrides, "hires": mode}, params)
         # (pypatchmatch takes ~3 min on this photo: left out to keep the run short)
         hires_case(Path(args.hires_photo), hires_methods, overrides, sheet)

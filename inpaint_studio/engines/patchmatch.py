@@ -56,6 +56,8 @@ BASIS_SAMPLES = 4096  # known patches sampled for the PCA basis
 SEAM_LIMIT = 1.0  # largest seam correction (0..1 colour scale)
 MEMBRANE_ITERS = 16  # Jacobi sweeps per level of the seam membrane (coarse to fine)
 ONION_GUIDE = 10.0  # ... and in the coarsest level's onion-peel start
+ONION_RANDOM = 8  # random candidates per onion-peel pixel
+ONION_ROUNDS = 2  # ... and rounds of random search around the best
 SINGLE_ITERS = 1.0  # a thin hole's one level: this many times the iterations
 
 
@@ -138,7 +140,8 @@ class _Level:
             g = torch.zeros(9, c, p, p, device=rgb.device)
             for i, ri in enumerate(cells):
                 for j, rj in enumerate(cells):
-                    g[i * 3 + j, 3, ri[0]:ri[-1] + 1, rj[0]:rj[-1] + 1] = guide_weight * EDGE_SCALE / math.sqrt(len(ri) * len(rj))
+                    scale = guide_weight * EDGE_SCALE / math.sqrt(len(ri) * len(rj))
+                    g[i * 3 + j, 3, ri[0]:ri[-1] + 1, rj[0]:rj[-1] + 1] = scale
             weight = torch.cat([weight, g])
         self.weight = weight.contiguous(memory_format=torch.channels_last)
 
@@ -321,7 +324,7 @@ class _Level:
         full = F.pad(inner, (pad,) * 4, mode=PAD_MODE)[0]
         self.pix.copy_(full.permute(1, 2, 0).reshape(-1, self.c))
 
-    def onion_fill(self, guide_weight: float = 1.0, rounds: int = 2):
+    def onion_fill(self, guide_weight: float = 1.0):
         """Fill the hole from its border inwards, one pixel ring at a time: each ring pixel
         copies the centre of the source patch that best matches the pixels known so far
         around it (masked patch distance; candidates from filled neighbours' sources,
@@ -358,15 +361,16 @@ class _Level:
 
             nb = (t[:, None] + nbs[None]).clamp_(0, n_pix - 1)
             prop = torch.where(src[nb] >= 0, src[nb] + (t[:, None] - nb), -1)
-            rand = self.snap[torch.randint(0, n_pix, (t.numel(), 8), generator=self.gen, device=dev)]
+            rand = self.snap[torch.randint(0, n_pix, (t.numel(), ONION_RANDOM), generator=self.gen, device=dev)]
             cand = self.snap[torch.cat([prop, rand], 1).clamp_(0, n_pix - 1)]
             cand = torch.where(torch.cat([prop, rand], 1) >= 0, cand, rand[:, :1])
             d = cost(cand)
             best_d, pick = d.min(1)
             best = cand.gather(1, pick[:, None])[:, 0]
-            for _ in range(rounds):  # random search around the best, radius halving
-                ry = (torch.rand(t.numel(), len(radii), generator=self.gen, device=dev) * (2 * radii + 1)).long() - radii
-                rx = (torch.rand(t.numel(), len(radii), generator=self.gen, device=dev) * (2 * radii + 1)).long() - radii
+            for _ in range(ONION_ROUNDS):  # random search around the best, radius halving
+                shape = (t.numel(), len(radii))
+                ry = (torch.rand(shape, generator=self.gen, device=dev) * (2 * radii + 1)).long() - radii
+                rx = (torch.rand(shape, generator=self.gen, device=dev) * (2 * radii + 1)).long() - radii
                 cy = (best[:, None] // wp + ry).clamp_(0, self.hp - 1)
                 cx = (best[:, None] % wp + rx).clamp_(0, wp - 1)
                 cand = self.snap[cy * wp + cx]

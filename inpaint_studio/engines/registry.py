@@ -32,7 +32,7 @@ ENGINES: dict[str, EngineInfo] = {
             uses_torch=True,
             params=(
                 _SEED,
-                ParamSpec("patch_size", "Patch size", 9, "int", 3, 15, help="Odd patch width in pixels."),
+                ParamSpec("patch_size", "Patch size", 7, "int", 3, 15, help="Odd patch width in pixels."),
                 ParamSpec("iterations", "EM iterations", 4, "int", 1, 20,
                           help="Completion iterations per pyramid level (x2 coarsest, /2 finest)."),
                 ParamSpec("sketch_weight", "Sketch weight", 1.0, "float", 0.0, 10.0,

@@ -35,8 +35,8 @@ TILE = 1024  # refine in tiles when the hole box at a level is longer than this
 TILE_MARGIN = 64  # known context around each tile's core, in pixels of its level
 CLOSENESS = 0.5  # how strongly the refiner keeps to the upsampled fill (0..1)
 REFINE_ITERATIONS = 1  # EM iterations of the refiner per level
-COARSE_COST = 4.0
-SOURCE_AREA = 4_000_000  # largest refine window grown to hold a tile's coarse sources  # progress weight of a coarse-fill pixel relative to a refined one
+COARSE_COST = 4.0  # progress weight of a coarse-fill pixel relative to a refined one
+SOURCE_AREA = 4_000_000  # largest refine window grown to hold a tile's coarse sources
 
 
 @dataclass(frozen=True)
@@ -78,14 +78,6 @@ def plan_tiles(hole_box: BBox, height: int, width: int, tile: int = TILE,
     cols = _splits(hole_box.x0, hole_box.x1, -(-hole_box.width // tile))
     return [Tile(BBox(x0, y0, x1, y1), BBox(x0, y0, x1, y1).grow(margin).clip(width, height))
             for y0, y1 in rows for x0, x1 in cols]
-
-
-def _sub(progress: Optional[ProgressFn], lo: float, hi: float, label: str) -> Optional[ProgressFn]:
-    if progress is None:
-        return None
-    progress(lo, label)
-    return lambda f, msg="": progress(lo + (hi - lo) * min(max(f, 0.0), 1.0),
-                                      f"{label}: {msg}" if msg else label)
 
 
 def _accepts(fn, *names: str) -> bool:
@@ -166,7 +158,7 @@ def refine_level(refiner, cur: np.ndarray, hole: np.ndarray, *,
             window = window.grow(max(window.width, window.height) // 2).clip(w, h)
         if target.any():
             crop = np.ascontiguousarray(cur[window.slices])
-            sub = _sub(progress, i / len(tiles), (i + 1) / len(tiles),
+            sub = _run.sub_progress(progress, i / len(tiles), (i + 1) / len(tiles),
                        f"tile {i + 1}/{len(tiles)}") if len(tiles) > 1 else progress
             extra = {} if sketch is None else {"sketch": sketch[window.slices]}
             if use_nnf:
@@ -217,7 +209,7 @@ def fill_component(engine, image: np.ndarray, hole: np.ndarray,
 
     first = levels[0]
     img = resize_image(image, first.height, first.width)
-    sub = _sub(progress, edges[0], edges[1], f"coarse fill {first.width}x{first.height}")
+    sub = _run.sub_progress(progress, edges[0], edges[1], f"coarse fill {first.width}x{first.height}")
     nnf = None
     if refiner is engine and engine.info.pad_multiple == 1 and _accepts(engine.fill, "return_nnf"):
         # the refiner's own coarse fill: its field starts the first refined level
@@ -233,7 +225,7 @@ def fill_component(engine, image: np.ndarray, hole: np.ndarray,
         check_cancel(cancel)
         lv, lhole = levels[k], small[k]
         label = f"level {k + 1}/{len(levels)} {lv.width}x{lv.height}"
-        sub = _sub(progress, edges[k], edges[k + 1], label)
+        sub = _run.sub_progress(progress, edges[k], edges[k + 1], label)
         box = BBox.of_mask(lhole)
         up = resize_part(cur, lv.height, lv.width, box, cv2.INTER_CUBIC)
         cur = image.copy() if lv.factor == 1 else resize_image(image, lv.height, lv.width)

@@ -81,6 +81,18 @@ def fill_crop(engine, image: np.ndarray, hole: np.ndarray, sketch: Optional[np.n
     return resize_image(out, h, w) if (sh, sw) != (h, w) else np.ascontiguousarray(out)
 
 
+def sub_progress(progress: Optional[ProgressFn], lo: float, hi: float,
+                 label: str) -> Optional[ProgressFn]:
+    """``progress`` for one part of a job: fractions mapped to lo..hi, messages prefixed."""
+    if progress is None:
+        return None
+    progress(lo, label)
+
+    def sub(f: float, msg: str = "") -> None:
+        progress(lo + (hi - lo) * min(max(f, 0.0), 1.0), f"{label}: {msg}" if msg else label)
+    return sub
+
+
 def _check_hires(mode: str) -> None:
     if mode not in HIRES_MODES:
         raise UserError(f"hires must be one of {', '.join(HIRES_MODES)}, got '{mode}'")
@@ -146,12 +158,7 @@ def run_fill(image: np.ndarray, hole: np.ndarray, engine, *, sketch: Optional[np
     changed = BBox(0, 0, 0, 0)
     for i, region in enumerate(regions):
         check_cancel(cancel)
-        sub = None
-        if progress is not None:
-            lo, hi, label = starts[i], starts[i + 1], f"hole {i + 1}/{len(regions)}"
-            progress(lo, label)
-            sub = lambda f, msg="", lo=lo, hi=hi, label=label: progress(
-                lo + (hi - lo) * min(max(f, 0.0), 1.0), f"{label}: {msg}" if msg else label)
+        sub = sub_progress(progress, starts[i], starts[i + 1], f"hole {i + 1}/{len(regions)}")
         box = region.crop
         # context from ``out``: earlier regions' fills count as known pixels here
         filled = _fill_one(
