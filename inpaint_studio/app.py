@@ -64,7 +64,8 @@ def run(photo_path: Optional[str] = None) -> int:
 
     from inpaint_studio.core.document import Document
     from inpaint_studio.core.errors import UserError
-    from inpaint_studio.ui.main_window import MainWindow, load_document_parts
+    from inpaint_studio.ui.file_controller import load_document_parts
+    from inpaint_studio.ui.main_window import MainWindow
     from inpaint_studio.workers.engine_service import EngineService
 
     settings = QSettings()
@@ -80,7 +81,7 @@ def run(photo_path: Optional[str] = None) -> int:
             error = str(exc)
     window = MainWindow(settings=settings, service=service, document=document, preload=True)
     if document is not None:
-        window._add_recent(str(Path(photo_path).resolve()))
+        window.files.add_recent(str(Path(photo_path).resolve()))
     window.show()
     if error:
         from PySide6.QtWidgets import QMessageBox

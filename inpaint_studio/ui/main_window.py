@@ -1,12 +1,4 @@
-"""The editor window: canvas, tools, panels, files, fills.
-
-Saving policy (what a careful photographer expects): Save never silently replaces the
-file that was opened. The first Save of an opened photo asks "Overwrite original?"
-(Overwrite / Save As… / Cancel, Save As… being the default); once answered Overwrite,
-later Saves of that photo go straight to it. A file written by Save As belongs to the
-session, so Save writes to it without asking. Save with no changes writes nothing (no
-needless JPEG re-encode). JPEG quality is asked once per photo, on its first JPEG save.
-Every write goes through a temp file and a rename (core.imageio).
+"""The editor window: canvas, tools, panels; files (ui.file_controller) and fills.
 """
 from __future__ import annotations
 
@@ -15,10 +7,9 @@ from pathlib import Path
 from typing import Optional
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QEventLoop, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QActionGroup, QColor
 from PySide6.QtWidgets import (
-    QApplication,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -32,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from inpaint_studio.commands.edits import ApplyFill, Macro, MaskOp
 from inpaint_studio.commands.history import History
-from inpaint_studio.core import fillcheck, imageio
+from inpaint_studio.core import fillcheck
 from inpaint_studio.core.document import Document
 from inpaint_studio.core.errors import UserError, one_line
 from inpaint_studio.core.settings import Settings
@@ -43,6 +34,7 @@ from inpaint_studio.ui.canvas.view import CanvasView
 from inpaint_studio.ui.damage_detect import DamageDetect
 from inpaint_studio.ui.dialogs import dialogs
 from inpaint_studio.ui.dialogs.weights_dialog import WeightsDialog
+from inpaint_studio.ui.file_controller import FileController
 from inpaint_studio.ui.fill_choice import thin_engine
 from inpaint_studio.ui.panels.engine_panel import EnginePanel
 from inpaint_studio.ui.panels.history_panel import HistoryPanel
@@ -53,17 +45,8 @@ from inpaint_studio.ui.tools.heal import HealTool
 from inpaint_studio.ui.tools.selection import LassoTool, PolygonTool, RectTool
 from inpaint_studio.workers.engine_service import EngineService, FillJob
 
-IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.bmp);;All files (*)"
-MASK_FILTER = "Masks (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp);;All files (*)"
 WEIGHTS_FILTER = "Checkpoints (*.pth *.pt *.ckpt);;All files (*)"
-MAX_RECENT = 10
 READY_STATUS = "Paint a mask, then Fill."
-
-
-def load_document_parts(path) -> tuple[np.ndarray, "imageio.Picture"]:
-    """Read a photo; the pixels come back writeable (the document edits them in place)."""
-    picture = imageio.load_image(path)
-    return np.require(picture.pixels, requirements=["C", "W"]), picture
 
 
 class MainWindow(QMainWindow):
@@ -79,8 +62,6 @@ class MainWindow(QMainWindow):
         self.history: Optional[History] = None
         self._image_version = 0  # bumped on every change of the photo's pixels
         self._job_version = 0
-        self._overwrite_ok = False  # Save may replace the opened file
-        self._jpeg_quality: Optional[int] = None
         self._job: Optional[FillJob] = None
         self._pending = None  # a finished fill waiting for the current stroke to end
         self._importing = False  # a weights import is running on the worker
@@ -113,6 +94,7 @@ class MainWindow(QMainWindow):
         self._build_panels()
         self._build_menus_and_toolbars()
         self._build_status_bar()
+        self.files = FileController(self, self.recent_menu)
         self.damage = DamageDetect(self)
         self.removal = RemovalTools(self)  # sampling area, variations
         self._connect()
@@ -244,8 +226,8 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         a = self.named_actions
         slots = {
-            "open": self.open_dialog, "save": self.save, "save_as": self.save_as,
-            "import_mask": self.import_mask, "export_mask": self.export_mask,
+            "open": self.files.open_dialog, "save": self.files.save, "save_as": self.files.save_as,
+            "import_mask": self.files.import_mask, "export_mask": self.files.export_mask,
             "import_weights": self.import_weights, "quit": self.close,
             "undo": self.undo, "redo": self.redo,
             "clear_mask": lambda: self.mask_op("clear"), "invert_mask": lambda: self.mask_op("invert"),
@@ -285,7 +267,11 @@ class MainWindow(QMainWindow):
         self.service.cancelled.connect(self._fill_cancelled)
         self.service.weights_imported.connect(self._weights_imported)
         self.service.weights_failed.connect(self._weights_failed)
-        self._refresh_recent()
+        self.files.loaded.connect(self._adopt)
+        self.files.saved.connect(self._update_title)
+        self.files.status.connect(
+            lambda text, ms: self.statusBar().showMessage(text, ms) if text else self.statusBar().clearMessage())
+        self.files.refresh_recent()
 
     # ---- document ----------------------------------------------------------------------
     def _attach(self, document: Document) -> None:
@@ -306,8 +292,7 @@ class MainWindow(QMainWindow):
         doc = self.document
         self._image_version += 1
         self._heal = None  # a heal stroke of the previous photo
-        self._overwrite_ok = False
-        self._jpeg_quality = None
+        self.files.photo_replaced()
         self.canvas.set_layers(doc.image, doc.mask, doc.sketch)
         self.removal.document_replaced()
         self.engine_panel.set_status(READY_STATUS)
@@ -330,139 +315,19 @@ class MainWindow(QMainWindow):
 
     def open_path(self, path) -> bool:
         """Load a photo (asks about unsaved changes first). False if not opened."""
-        if not self.maybe_save():
-            return False
-        try:
-            pixels, picture = load_document_parts(path)
-        except UserError as error:
-            QMessageBox.warning(self, "Cannot open photo", str(error))
-            return False
+        return self.files.open_path(path)
+
+    def maybe_save(self) -> bool:
+        """Ask about unsaved changes. True if it is fine to go on."""
+        return self.files.maybe_save()
+
+    def _adopt(self, pixels: np.ndarray, picture, path) -> None:
         self.cancel_fill()
         self.canvas.cancel_gesture()
         if self.document is None:
             self._attach(Document(pixels, picture=picture, path=path))
         else:
             self.document.replace(pixels, picture=picture, path=path)
-        self._add_recent(str(Path(path).resolve()))
-        self.statusBar().showMessage(f"Opened {Path(path).name}", 4000)
-        if picture.warning:  # e.g. a truncated JPEG: opened, but the user must know
-            QMessageBox.warning(self, "Photo opened with a problem", picture.warning)
-        return True
-
-    def open_dialog(self) -> None:
-        start = str(self.document.path.parent) if self.document and self.document.path else ""
-        path, _ = QFileDialog.getOpenFileName(self, "Open photo", start, IMAGE_FILTER)
-        if path:
-            self.open_path(path)
-
-    def save(self) -> bool:
-        doc = self.document
-        if doc is None:
-            return False
-        if doc.path is None:
-            return self.save_as()
-        if not self._photo_modified() and doc.path.exists():  # never re-encode an untouched file
-            self.statusBar().showMessage("No changes to save.", 4000)
-            return True
-        if not self._overwrite_ok:
-            choice = dialogs.ask_overwrite_original(self, doc.path.name)
-            if choice == "save_as":
-                return self.save_as()
-            if choice != "overwrite":
-                return False
-        return self._write(doc.path)
-
-    def save_as(self) -> bool:
-        doc = self.document
-        if doc is None:
-            return False
-        suggestion = ""
-        if doc.path is not None:
-            suggestion = str(doc.path.with_name(f"{doc.path.stem}-edited{doc.path.suffix}"))
-        path, _ = QFileDialog.getSaveFileName(self, "Save photo as", suggestion, IMAGE_FILTER)
-        if not path:
-            return False
-        if not Path(path).suffix:
-            path += doc.path.suffix if doc.path is not None else ".png"
-        if self._write(Path(path)):
-            doc.path = Path(path)
-            self._overwrite_ok = True  # our own file now
-            self._add_recent(str(Path(path).resolve()))
-            self._update_title()
-            return True
-        return False
-
-    def _write(self, path: Path) -> bool:
-        doc = self.document
-        quality = None
-        if path.suffix.lower() in (".jpg", ".jpeg", ".jpe"):
-            if self._jpeg_quality is None:
-                self._jpeg_quality = dialogs.ask_jpeg_quality(self)
-                if self._jpeg_quality is None:
-                    return False
-            quality = self._jpeg_quality
-        self.statusBar().showMessage(f"Saving {path.name}…")
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)  # show both now
-        problem = ""
-        try:
-            imageio.save_image(path, doc.image, like=doc.picture, quality=quality)
-        except UserError as error:
-            problem = str(error)
-        except OSError as error:
-            problem = f"{path}: {error.strerror or error}"
-        finally:
-            QApplication.restoreOverrideCursor()
-            self.statusBar().clearMessage()
-        if problem:
-            QMessageBox.warning(self, "Cannot save", problem)
-            return False
-        if path == doc.path:
-            self._overwrite_ok = True
-        self.history.set_clean()
-        self.statusBar().showMessage(f"Saved {path.name}", 4000)
-        return True
-
-    def maybe_save(self) -> bool:
-        """Ask about unsaved changes. True if it is fine to go on."""
-        if self.document is None or not self._photo_modified():
-            return True
-        name = self.document.path.name if self.document.path else "this photo"
-        answer = dialogs.ask_unsaved(self, name)
-        if answer == "save":
-            return self.save()
-        return answer == "discard"
-
-    def import_mask(self) -> None:
-        doc = self.document
-        if doc is None:
-            return
-        path, _ = QFileDialog.getOpenFileName(self, "Import mask", "", MASK_FILTER)
-        if not path:
-            return
-        try:
-            mask = imageio.load_mask(path, (doc.width, doc.height))
-            self.canvas.cancel_gesture()
-            self.history.push(MaskOp.apply(doc, "import", mask=mask))
-        except UserError as error:
-            QMessageBox.warning(self, "Cannot import mask", str(error))
-
-    def export_mask(self) -> None:
-        doc = self.document
-        if doc is None:
-            return
-        suggestion = str(doc.path.with_name(f"{doc.path.stem}-mask.png")) if doc.path else "mask.png"
-        path, _ = QFileDialog.getSaveFileName(self, "Export mask", suggestion, "PNG (*.png)")
-        if not path:
-            return
-        if not Path(path).suffix:
-            path += ".png"
-        try:
-            imageio.save_mask(path, doc.mask)
-            also = self.removal.export_avoid(path)
-            self.statusBar().showMessage(f"Mask saved to {Path(path).name}{also}", 4000)
-        except UserError as error:
-            QMessageBox.warning(self, "Cannot export mask", str(error))
 
     # ---- learned-engine weights --------------------------------------------------------
     def import_weights(self) -> None:
@@ -526,27 +391,6 @@ class MainWindow(QMainWindow):
             self.weights_dialog.import_failed(message)
         self._end_import("Weights not imported.")
         QMessageBox.warning(self, "Cannot import weights", message)
-
-    # ---- recent files ------------------------------------------------------------------
-    def recent_files(self) -> list[str]:
-        value = self.qsettings.value("recent", [])
-        if isinstance(value, str):
-            value = [value]
-        return [str(v) for v in (value or [])]
-
-    def _add_recent(self, path: str) -> None:
-        recent = [path] + [p for p in self.recent_files() if p != path]
-        self.qsettings.setValue("recent", recent[:MAX_RECENT])
-        self._refresh_recent()
-
-    def _refresh_recent(self) -> None:
-        self.recent_menu.clear()
-        recent = self.recent_files()
-        for index, path in enumerate(recent):
-            action = self.recent_menu.addAction(f"&{(index + 1) % 10} {Path(path).name}")
-            action.setToolTip(path)
-            action.triggered.connect(lambda _=False, p=path: self.open_path(p))
-        self.recent_menu.setEnabled(bool(recent))
 
     # ---- drag and drop -----------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:

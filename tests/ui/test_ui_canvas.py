@@ -106,7 +106,8 @@ def test_status_bar_hint_only_without_a_photo(qtbot, window, photo, tmp_path):
     from PySide6.QtCore import QSettings
 
     from inpaint_studio.core.document import Document
-    from inpaint_studio.ui.main_window import MainWindow, load_document_parts
+    from inpaint_studio.ui.file_controller import load_document_parts
+    from inpaint_studio.ui.main_window import MainWindow
 
     assert window.statusBar().currentMessage().startswith("Open a photo to begin")
     path, _ = photo

@@ -186,7 +186,7 @@ def test_open_save_round_trip_through_actions(qtbot, window, photo, tmp_path, mo
     window.named_actions["save"].trigger()
     assert asked == ["photo.png"]
     assert np.array_equal(imageio.load_image(out).pixels, doc.image)
-    assert str(out.resolve()) == window.recent_files()[0]
+    assert str(out.resolve()) == window.files.recent_files()[0]
 
 
 def test_saving_shows_a_busy_cursor_and_message_then_restores_them(qtbot, opened, tmp_path, monkeypatch):
@@ -206,10 +206,10 @@ def test_saving_shows_a_busy_cursor_and_message_then_restores_them(qtbot, opened
     monkeypatch.setattr(imageio, "save_image", spy)
     monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: warnings.append(
         (QApplication.overrideCursor(), text)))
-    assert opened._write(tmp_path / "good.png")
+    assert opened.files._write(tmp_path / "good.png")
     assert seen[-1] == (Qt.CursorShape.WaitCursor, "Saving good.png…")
     assert QApplication.overrideCursor() is None and opened.statusBar().currentMessage() == "Saved good.png"
-    assert not opened._write(tmp_path / "bad.png")
+    assert not opened.files._write(tmp_path / "bad.png")
     assert seen[-1] == (Qt.CursorShape.WaitCursor, "Saving bad.png…")
     assert warnings == [(None, f"{tmp_path / 'bad.png'}: cannot write here")]  # normal cursor over the message
     assert QApplication.overrideCursor() is None and (tmp_path / "good.png").is_file()
