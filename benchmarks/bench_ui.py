@@ -137,8 +137,8 @@ def main() -> int:
             marks.append((name, t0, time.perf_counter()))
         return wrapper
 
-    window.service.finished.disconnect(window._fill_finished)
-    window.service.finished.connect(timed("apply result", window._fill_finished))
+    window.service.finished.disconnect(window.fill._finished)
+    window.service.finished.connect(timed("apply result", window.fill._finished))
     done = []
     window.service.finished.connect(lambda *a: done.append("finished"))
     window.service.failed.connect(lambda j, m: done.append(f"failed: {m}"))

@@ -34,7 +34,7 @@ def main() -> int:
         print("saved", out / name, "|", window.statusBar().currentMessage())
 
     def wait_fill() -> None:
-        while window._job is not None:
+        while window.fill.job is not None:
             settle(100)
 
     # coffee: the spoon by a box

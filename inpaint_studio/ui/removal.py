@@ -181,7 +181,7 @@ class RemovalTools:
         self.update()
 
     def try_again(self) -> None:
-        if not self.active or self.w._job is not None:
+        if not self.active or self.w.fill.job is not None:
             return
         s, doc = self.set, self.w.document
         image = doc.image.copy()
@@ -192,20 +192,13 @@ class RemovalTools:
                                params=params, hires=s.job.hires, feather=s.job.feather,
                                colour_match=s.job.colour_match, avoid=s.job.avoid)
         self._waiting = job
-        w = self.w
-        w._job, w._job_version = job, w._image_version
-        w.engine_panel.set_busy(True)
-        w.fill_progress.setValue(0)
-        w.fill_progress.show()
         title = registry.get_info(job.engine).title
-        w.engine_panel.set_status(f"Trying again with {title} (seed {params['seed']})…")
-        w.service.submit(job)
-        w._update_actions()
+        self.w.fill.start(job, f"Trying again with {title} (seed {params['seed']})…")
         self.update()
 
     def show(self, index: int) -> None:
         """Show result ``index`` (0-based, oldest first) in place of the one shown."""
-        if self.active and self.w._job is None and 0 <= index < len(self.set.results):
+        if self.active and self.w.fill.job is None and 0 <= index < len(self.set.results):
             self._replace(index)
         self.update()
 
@@ -241,7 +234,7 @@ class RemovalTools:
     def update(self) -> None:
         a, s = self.w.named_actions, self.set
         active = self.active
-        idle = self.w._job is None
+        idle = self.w.fill.job is None
         info = registry.get_info(s.job.engine) if s is not None else None
         a["try_again"].setEnabled(active and idle)
         a["keep_variation"].setEnabled(active)

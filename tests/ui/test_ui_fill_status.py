@@ -74,10 +74,10 @@ def test_a_photo_too_small_or_an_all_hole_mask_is_said_before_filling(qtbot, win
     win.document.mask[:] = True
     win.engine_panel.set_engine("flat")
     win.named_actions["run"].trigger()
-    assert "too small to fill" in status(win) and win._job is None
+    assert "too small to fill" in status(win) and win.fill.job is None
     big = tmp_path / "big.png"
     Image.fromarray(np.full((40, 30, 3), 90, np.uint8)).save(big)
     assert win.open_path(big)
     win.document.mask[:] = True
     win.named_actions["run"].trigger()
-    assert "covers the whole photo" in status(win) and win._job is None
+    assert "covers the whole photo" in status(win) and win.fill.job is None

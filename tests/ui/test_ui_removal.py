@@ -56,7 +56,7 @@ def open_array(win, tmp_path, pixels, name="scene.png"):
 def fill_and_wait(qtbot, win, action="run", timeout=60000):
     with qtbot.waitSignal(win.service.finished, timeout=timeout):
         win.named_actions[action].trigger()
-    qtbot.waitUntil(lambda: win._job is None, timeout=5000)
+    qtbot.waitUntil(lambda: win.fill.job is None, timeout=5000)
 
 
 # ---- smart selection ---------------------------------------------------------------------
@@ -153,7 +153,7 @@ def test_engines_ignoring_the_sampling_area_say_so(qtbot, window, tmp_path):
     with qtbot.waitSignal(window.service.finished, timeout=20000):
         window.run_fill()
         assert "ignores the sampling area" in window.statusBar().currentMessage()
-        assert window._job.avoid is not None and window._job.avoid[15, 15]
+        assert window.fill.job.avoid is not None and window.fill.job.avoid[15, 15]
 
 
 def test_mask_export_saves_the_sampling_area(qtbot, window, tmp_path, monkeypatch):
@@ -241,7 +241,7 @@ def test_blend_controls_default_from_settings_and_reach_the_job(qtbot, window, t
     doc.mask[40:70, 60:100] = True
     with qtbot.waitSignal(window.service.finished, timeout=20000):
         window.run_fill()
-        assert (window._job.feather, window._job.colour_match) == (7, False)
+        assert (window.fill.job.feather, window.fill.job.colour_match) == (7, False)
     window.save_settings()
     assert (window.prefs.engine.feather, window.prefs.engine.colour_match) == (7, False)
 

@@ -38,7 +38,7 @@ def server(tmp_path, monkeypatch):
 def choose(win, engine):
     combo = win.engine_panel.engine_combo
     combo.setCurrentIndex(combo.findData(engine))  # as picking it in the list does
-    return win.weights_dialog
+    return win.weights.dialog
 
 
 def test_choosing_gated_opens_a_dialog_with_licences_and_downloads(qtbot, server, window):
@@ -52,7 +52,7 @@ def test_choosing_gated_opens_a_dialog_with_licences_and_downloads(qtbot, server
     assert set(dialog.download_buttons) == {NAME, "deepfill2-places2-pt"}
     assert dialog.import_button.text() == "Import File…"
     dialog.reject()
-    assert win.weights_dialog is None
+    assert win.weights.dialog is None
 
 
 def test_download_shows_progress_cancels_and_resumes(qtbot, server, window):
