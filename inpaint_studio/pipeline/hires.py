@@ -117,7 +117,9 @@ def _source_window(nnf: np.ndarray, tile: Tile, height: int, width: int) -> BBox
     block = block[block[:, 0] >= 0]
     if not len(block):
         return tile.window
-    lo, hi = 2 * block.min(axis=0), 2 * block.max(axis=0) + 2
+    # all but the outermost few sources (a stray one is moved: a few pixels, not a blotch)
+    lo = 2 * np.percentile(block, 1, axis=0).astype(int)
+    hi = 2 * np.percentile(block, 99, axis=0).astype(int) + 2
     grown = tile.window.union(BBox(int(lo[1]), int(lo[0]), int(hi[1]), int(hi[0])))
     grown = grown.grow(TILE_MARGIN // 2).clip(width, height)
     return grown if grown.width * grown.height <= SOURCE_AREA else tile.window
