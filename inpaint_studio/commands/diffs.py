@@ -20,6 +20,7 @@ from typing import Optional
 
 import numpy as np
 
+from inpaint_studio.core.document import Document
 from inpaint_studio.core.types import BBox
 
 _OVERHEAD = 160  # rough Python object cost per diff
@@ -35,10 +36,11 @@ class RegionDiff:
         self._set(bbox, np.bitwise_xor(before, after))
 
     def _set(self, bbox: BBox, delta: np.ndarray) -> None:
+        changed: np.ndarray
         if delta.ndim == 3:
-            changed = delta.any(axis=2)
+            changed = np.asarray(delta.any(axis=2))
         else:
-            changed = delta if delta.dtype == bool else delta != 0
+            changed = delta if delta.dtype == bool else np.asarray(delta != 0)
         tight = BBox.of_mask(changed)
         if tight != BBox(0, 0, bbox.width, bbox.height):
             delta = delta[tight.slices]
@@ -69,7 +71,7 @@ class RegionDiff:
             return np.unpackbits(np.frombuffer(raw, np.uint8), count=n).view(bool).reshape(self._shape)
         return np.frombuffer(raw, self._dtype).reshape(self._shape)
 
-    def apply(self, doc) -> None:
+    def apply(self, doc: Document) -> None:
         if self.empty:
             return
         arr = doc.layer(self.layer)
@@ -96,7 +98,7 @@ class RegionDiff:
         return out
 
     @classmethod
-    def between(cls, layer: str, bbox: BBox, before: np.ndarray, doc) -> Optional["RegionDiff"]:
+    def between(cls, layer: str, bbox: BBox, before: np.ndarray, doc: Document) -> Optional["RegionDiff"]:
         """Diff from ``before`` to the layer's current pixels in ``bbox``; None if unchanged."""
         diff = cls(layer, bbox, before, doc.layer(layer)[bbox.slices])
         return None if diff.empty else diff

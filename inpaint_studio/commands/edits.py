@@ -34,9 +34,11 @@ from __future__ import annotations
 from typing import Callable, Optional, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from inpaint_studio.commands.diffs import RegionDiff
 from inpaint_studio.core import raster
+from inpaint_studio.core.document import Document
 from inpaint_studio.core.errors import UserError
 from inpaint_studio.core.types import BBox
 
@@ -49,10 +51,10 @@ class Command:
     text: str = ""
     merge_id: Optional[str] = None
 
-    def undo(self, doc) -> None:
+    def undo(self, doc: Document) -> None:
         raise NotImplementedError
 
-    def redo(self, doc) -> None:
+    def redo(self, doc: Document) -> None:
         raise NotImplementedError
 
     @property
@@ -82,11 +84,11 @@ class DiffCommand(Command):
     def nbytes(self) -> int:
         return sum(d.nbytes for d in self.diffs) + 200
 
-    def undo(self, doc) -> None:
+    def undo(self, doc: Document) -> None:
         for d in reversed(self.diffs):
             d.apply(doc)
 
-    def redo(self, doc) -> None:
+    def redo(self, doc: Document) -> None:
         for d in self.diffs:
             d.apply(doc)
 
@@ -104,7 +106,7 @@ class DiffCommand(Command):
         """Update text etc. after a merge."""
 
 
-def _edit(doc, layer: str, box: BBox, paint: Callable[[np.ndarray], BBox]) -> Optional[RegionDiff]:
+def _edit(doc: Document, layer: str, box: BBox, paint: Callable[[np.ndarray], BBox]) -> Optional[RegionDiff]:
     """Snapshot ``box`` of a layer, run ``paint(array)``, notify, return the diff."""
     box = box.clip(doc.width, doc.height)
     if box.empty:
@@ -124,7 +126,7 @@ class Stroke(DiffCommand):
     LAYER = "mask"
     TEXTS = ("Eraser stroke", "Brush stroke")  # (value False, value True)
 
-    def __init__(self, doc, radius: float, value: bool = True, hardness: float = 1.0) -> None:
+    def __init__(self, doc: Document, radius: float, value: bool = True, hardness: float = 1.0) -> None:
         super().__init__(self.TEXTS[bool(value)], [])
         self.doc = doc
         self.radius = float(radius)
@@ -132,7 +134,7 @@ class Stroke(DiffCommand):
         self.hardness = float(hardness)
         self.dirty = BBox(0, 0, 0, 0)
         self._tiles: Optional[dict[tuple[int, int], np.ndarray]] = {}
-        self._arr = doc.layer(self.LAYER)  # a replaced document makes the stroke stale
+        self._arr: Optional[np.ndarray] = doc.layer(self.LAYER)  # a replaced document: stale
 
     def _live(self) -> bool:
         if self._tiles is not None and self.doc.layer(self.LAYER) is not self._arr:
@@ -140,22 +142,22 @@ class Stroke(DiffCommand):
         return self._tiles is not None
 
     @classmethod
-    def begin(cls, doc, radius: float, value: bool = True, hardness: float = 1.0) -> "Stroke":
+    def begin(cls, doc: Document, radius: float, value: bool = True, hardness: float = 1.0) -> "Stroke":
         return cls(doc, radius, value, hardness)
 
     @property
     def active(self) -> bool:
         return self._live()
 
-    def add_segment(self, p0, p1) -> BBox:
+    def add_segment(self, p0: raster.Point, p1: raster.Point) -> BBox:
         """Paint from p0 to p1 (image coords); notify the document; return the dirty box."""
         if not self._live():
             return BBox(0, 0, 0, 0)
-        arr = self._arr
+        arr, tiles = self._arr, self._tiles
+        assert arr is not None and tiles is not None  # live
         loose = raster.segment_bbox(arr.shape, p0, p1, self.radius, self.hardness)
         if loose.empty:
             return loose
-        tiles = self._tiles
         for ty in range(loose.y0 // TILE, (loose.y1 - 1) // TILE + 1):
             for tx in range(loose.x0 // TILE, (loose.x1 - 1) // TILE + 1):
                 if (ty, tx) not in tiles:
@@ -169,9 +171,10 @@ class Stroke(DiffCommand):
         """Finish: return self as one undo step, or None if no pixel changed."""
         if not self._live():
             return None
-        arr = self._arr
+        arr, tiles = self._arr, self._tiles
+        assert arr is not None and tiles is not None  # live
         diffs = []
-        for (ty, tx), before in self._tiles.items():
+        for (ty, tx), before in tiles.items():
             box = BBox(tx * TILE, ty * TILE, tx * TILE + before.shape[1], ty * TILE + before.shape[0])
             if not box.intersect(self.dirty).empty:
                 diffs.append(RegionDiff(self.LAYER, box, before, arr[box.slices]))
@@ -184,10 +187,11 @@ class Stroke(DiffCommand):
         """Put back the pixels painted so far; the stroke is then dead."""
         if not self._live():
             return
-        arr = self._arr
-        for (ty, tx), before in self._tiles.items():
+        arr, tiles = self._arr, self._tiles
+        assert arr is not None and tiles is not None  # live
+        for (ty, tx), before in tiles.items():
             arr[ty * TILE:ty * TILE + before.shape[0], tx * TILE:tx * TILE + before.shape[1]] = before
-        self._tiles = self._arr = None
+        self._tiles, self._arr = None, None
         self.doc.notify(self.LAYER, self.dirty)
 
 
@@ -206,7 +210,8 @@ class SketchStroke(Stroke):
 
 class Lasso(DiffCommand):
     @classmethod
-    def apply(cls, doc, points, add: bool = True, text: Optional[str] = None) -> Optional["Lasso"]:
+    def apply(cls, doc: Document, points: ArrayLike, add: bool = True,
+              text: Optional[str] = None) -> Optional["Lasso"]:
         pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
         box = raster.polygon_bbox(doc.mask.shape, pts)
         diff = _edit(doc, "mask", box, lambda m: raster.fill_polygon(m, pts, add))
@@ -217,7 +222,7 @@ class Lasso(DiffCommand):
 
 class RectSelect(DiffCommand):
     @classmethod
-    def apply(cls, doc, x0: float, y0: float, x1: float, y1: float,
+    def apply(cls, doc: Document, x0: float, y0: float, x1: float, y1: float,
               add: bool = True) -> Optional["RectSelect"]:
         box = raster.rect_bbox(doc.mask.shape, x0, y0, x1, y1)
         diff = _edit(doc, "mask", box, lambda m: raster.fill_rect(m, x0, y0, x1, y1, add))
@@ -229,7 +234,7 @@ class RectSelect(DiffCommand):
 class MaskOp(DiffCommand):
     OPS = ("clear", "invert", "grow", "shrink", "import")
 
-    def __init__(self, text: str, diffs, op: str, n: int, layer: str) -> None:
+    def __init__(self, text: str, diffs: Sequence[RegionDiff], op: str, n: int, layer: str) -> None:
         super().__init__(text, diffs)
         self.op, self.n, self.layer = op, n, layer
         self.merge_id = f"{layer}:{op}" if op in ("grow", "shrink") else None
@@ -242,7 +247,7 @@ class MaskOp(DiffCommand):
         return f"{op.capitalize()} {what}"
 
     @classmethod
-    def apply(cls, doc, op: str, n: int = 0, mask: Optional[np.ndarray] = None,
+    def apply(cls, doc: Document, op: str, n: int = 0, mask: Optional[np.ndarray] = None,
               layer: str = "mask") -> Optional["MaskOp"]:
         if op not in cls.OPS:
             raise ValueError(f"unknown mask op '{op}'")
@@ -264,7 +269,7 @@ class MaskOp(DiffCommand):
             new = np.asarray(mask, dtype=bool)
             box = used.union(BBox.of_mask(new))
 
-            def paint(m):
+            def paint(m: np.ndarray) -> BBox:
                 m[box.slices] = new[box.slices]
                 return box
         diff = _edit(doc, layer, box, paint)
@@ -273,18 +278,19 @@ class MaskOp(DiffCommand):
         return cls(cls.describe(op, n, layer), [diff], op, n, layer)
 
     def _merged(self, other: Command) -> None:
+        assert isinstance(other, MaskOp)  # merge_id matches only MaskOps
         self.n += other.n
         self.text = self.describe(self.op, self.n, self.layer)
 
 
-def _size(mask) -> str:
-    shape = np.shape(mask) if mask is not None else ()
+def _size(mask: Optional[np.ndarray]) -> str:
+    shape: tuple[int, ...] = np.shape(mask) if mask is not None else ()
     return f"{shape[1]}x{shape[0]}" if len(shape) >= 2 else "missing"
 
 
 class ApplyFill(DiffCommand):
     @classmethod
-    def apply(cls, doc, image: np.ndarray, bbox: BBox, engine: str = "PatchMatch",
+    def apply(cls, doc: Document, image: np.ndarray, bbox: BBox, engine: str = "PatchMatch",
               used_mask: Optional[np.ndarray] = None, clear_sketch: bool = False) -> Optional["ApplyFill"]:
         box = bbox.clip(doc.width, doc.height)
         if image.shape[:2] == (doc.height, doc.width):
@@ -295,16 +301,16 @@ class ApplyFill(DiffCommand):
             raise ValueError(f"fill result {image.shape} fits neither the photo nor {box}")
         if patch.shape[2:] != doc.image.shape[2:] or patch.dtype != doc.image.dtype:
             raise ValueError(f"fill result {patch.shape} {patch.dtype} does not match the photo")
-        diffs = []
+        found: list[Optional[RegionDiff]] = []
         if not box.empty:
-            diffs.append(_edit(doc, "image", box, lambda a: _write(a, box, patch)))
+            found.append(_edit(doc, "image", box, lambda a: _write(a, box, patch)))
         used = doc.mask if used_mask is None else np.asarray(used_mask, dtype=bool)
         clear = BBox.of_mask(used)
         keep = ~used[clear.slices]
         layers = ("mask", "sketch") if clear_sketch else ("mask",)
         for name in layers:
-            diffs.append(_edit(doc, name, clear, lambda m: _clear(m, clear, keep)))
-        diffs = [d for d in diffs if d is not None]
+            found.append(_edit(doc, name, clear, lambda m: _clear(m, clear, keep)))
+        diffs = [d for d in found if d is not None]
         return cls(f"Fill ({engine})", diffs) if diffs else None
 
 
@@ -338,10 +344,10 @@ class Macro(Command):
     def nbytes(self) -> int:
         return sum(c.nbytes for c in self.commands) + 100
 
-    def undo(self, doc) -> None:
+    def undo(self, doc: Document) -> None:
         for c in reversed(self.commands):
             c.undo(doc)
 
-    def redo(self, doc) -> None:
+    def redo(self, doc: Document) -> None:
         for c in self.commands:
             c.redo(doc)

@@ -24,12 +24,13 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 from inpaint_studio.commands.edits import Command, Macro, touches
+from inpaint_studio.core.document import Document
 
 DEFAULT_BUDGET = 256 * 1024 * 1024
 
 
 class History:
-    def __init__(self, document, byte_budget: int = DEFAULT_BUDGET, min_steps: int = 10) -> None:
+    def __init__(self, document: Document, byte_budget: int = DEFAULT_BUDGET, min_steps: int = 10) -> None:
         self.doc = document
         self.byte_budget = int(byte_budget)
         self.min_steps = int(min_steps)

@@ -9,12 +9,14 @@
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 
+from inpaint_studio.commands.diffs import RegionDiff
 from inpaint_studio.commands.edits import DiffCommand, Stroke, _edit
 from inpaint_studio.core import raster
+from inpaint_studio.core.document import Document
 from inpaint_studio.core.types import BBox
 
 
@@ -26,12 +28,12 @@ class AvoidStroke(Stroke):
 class SampleMode(DiffCommand):
     """The mode flag flip plus the (possible) inversion of the layer."""
 
-    def __init__(self, text: str, diffs, only: bool) -> None:
+    def __init__(self, text: str, diffs: Sequence[RegionDiff], only: bool) -> None:
         super().__init__(text, diffs)
         self.only = only
 
     @classmethod
-    def apply(cls, doc, only: bool) -> Optional["SampleMode"]:
+    def apply(cls, doc: Document, only: bool) -> Optional["SampleMode"]:
         only = bool(only)
         if doc.avoid_only == only:
             return None
@@ -43,22 +45,22 @@ class SampleMode(DiffCommand):
         return cls("Sample only from painted area" if only else "Exclude painted area from sampling",
                    [d for d in diffs if d is not None], only)
 
-    def _flag(self, doc, only: bool) -> None:
+    def _flag(self, doc: Document, only: bool) -> None:
         doc.avoid_only = only
         doc.notify("avoid", doc.bounds)
 
-    def undo(self, doc) -> None:
+    def undo(self, doc: Document) -> None:
         super().undo(doc)
         self._flag(doc, not self.only)
 
-    def redo(self, doc) -> None:
+    def redo(self, doc: Document) -> None:
         super().redo(doc)
         self._flag(doc, self.only)
 
 
 class PaintRegion(DiffCommand):
     @classmethod
-    def apply(cls, doc, box: BBox, part: np.ndarray, add: bool = True, text: str = "Selection",
+    def apply(cls, doc: Document, box: BBox, part: np.ndarray, add: bool = True, text: str = "Selection",
               layer: str = "mask") -> Optional["PaintRegion"]:
         part = np.asarray(part, dtype=bool)
         if part.shape != (box.height, box.width):

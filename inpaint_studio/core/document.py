@@ -51,7 +51,8 @@ def _check_layer(arr: Optional[np.ndarray], shape: tuple[int, int], name: str) -
     arr = np.asarray(arr)
     if arr.shape != shape:
         raise ValueError(f"{name} shape {arr.shape} does not match image {shape}")
-    return np.ascontiguousarray(arr, dtype=bool).copy()
+    out: np.ndarray = np.ascontiguousarray(arr, dtype=bool).copy()
+    return out
 
 
 class Document:
@@ -64,7 +65,9 @@ class Document:
         self._replaced: list[Callable[[], None]] = []
         self._set(image, picture, path, mask, sketch, avoid)
 
-    def _set(self, image, picture, path, mask, sketch, avoid=None) -> None:
+    def _set(self, image: np.ndarray, picture: Any, path: Optional[str | Path],
+             mask: Optional[np.ndarray], sketch: Optional[np.ndarray],
+             avoid: Optional[np.ndarray] = None) -> None:
         self.image = _check_image(image)
         shape = self.image.shape[:2]
         self.mask = _check_layer(mask, shape, "mask")
@@ -78,11 +81,11 @@ class Document:
     # -- geometry ---------------------------------------------------------
     @property
     def height(self) -> int:
-        return self.image.shape[0]
+        return int(self.image.shape[0])
 
     @property
     def width(self) -> int:
-        return self.image.shape[1]
+        return int(self.image.shape[1])
 
     @property
     def bounds(self) -> BBox:
@@ -93,7 +96,8 @@ class Document:
         """The live array of a layer (edit it in place, then notify)."""
         if name not in LAYERS:
             raise ValueError(f"unknown layer '{name}'")
-        return getattr(self, name)
+        array: np.ndarray = getattr(self, name)
+        return array
 
     def sample_exclusion(self) -> Optional[np.ndarray]:
         """What a fill must never sample (a copy), or None for no restriction."""
@@ -103,7 +107,8 @@ class Document:
 
     def region(self, name: str, bbox: BBox) -> np.ndarray:
         """Copy of a layer inside ``bbox`` (clipped to the image)."""
-        return self.layer(name)[bbox.clip(self.width, self.height).slices].copy()
+        part: np.ndarray = self.layer(name)[bbox.clip(self.width, self.height).slices].copy()
+        return part
 
     def write_region(self, name: str, bbox: BBox, values: np.ndarray) -> None:
         """Write ``values`` (shaped like ``region(name, bbox)``) and notify."""

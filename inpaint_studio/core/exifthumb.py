@@ -22,7 +22,7 @@ JPEG_APP1_MAX = 65533  # an APP1 segment's data, "Exif\0\0" included
 class _Ifd:
     """Entries of one IFD: tag -> (entry offset, type, count, value-or-offset field)."""
 
-    def __init__(self, body: bytes, order: str, offset: int) -> None:
+    def __init__(self, body: bytes | bytearray, order: str, offset: int) -> None:
         (count,) = struct.unpack_from(order + "H", body, offset)
         if count > 1000 or offset + 2 + 12 * count + 4 > len(body):
             raise ValueError("IFD out of range")
@@ -35,7 +35,7 @@ class _Ifd:
         self.next_at = offset + 2 + 12 * count
         (self.next,) = struct.unpack_from(order + "I", body, self.next_at)
 
-    def data_range(self, body: bytes, order: str, tag: int) -> Optional[tuple[int, int]]:
+    def data_range(self, body: bytes | bytearray, order: str, tag: int) -> Optional[tuple[int, int]]:
         """(start, end) of an entry's out-of-line data; None when it fits in the entry."""
         at, kind, n = self.entries[tag]
         size = _SIZES.get(kind, 1) * n
@@ -44,7 +44,7 @@ class _Ifd:
         (start,) = struct.unpack_from(order + "I", body, at + 8)
         return start, min(start + size, len(body))
 
-    def values(self, body: bytes, order: str, tag: int) -> list[int]:
+    def values(self, body: bytes | bytearray, order: str, tag: int) -> list[int]:
         at, kind, n = self.entries[tag]
         code = {3: "H", 4: "I"}.get(kind)
         if code is None or n > 4096:
@@ -80,7 +80,8 @@ def _scrub(exif: bytes, thumbnail: Optional[Callable[[], bytes]]) -> bytes:
             if _MAKER_NOTE in sub.entries:
                 notes.append(sub.data_range(body, order, _MAKER_NOTE) or (0, 0))
     had_thumbnail = ifd0.next != 0
-    seen, offset = set(), ifd0.next
+    seen: set[int] = set()
+    offset = ifd0.next
     while offset and offset not in seen and len(seen) < 8:  # IFD1 and any chained after it
         seen.add(offset)
         ifd = _Ifd(body, order, offset)

@@ -31,11 +31,14 @@ Non-finite coordinates paint nothing.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Sequence, Union
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from inpaint_studio.core.types import BBox
+
+Point = Union[Sequence[float], np.ndarray]  # (x, y) in image coordinates
 
 EMPTY = BBox(0, 0, 0, 0)
 MIN_RADIUS = 0.5
@@ -48,7 +51,7 @@ def effective_radius(radius: float, hardness: float = 1.0) -> float:
     return max(float(radius) * (1.0 + h) / 2.0, MIN_RADIUS)
 
 
-def segment_bbox(shape: Sequence[int], p0, p1, radius: float, hardness: float = 1.0) -> BBox:
+def segment_bbox(shape: Sequence[int], p0: Point, p1: Point, radius: float, hardness: float = 1.0) -> BBox:
     """Box (clipped to ``shape`` = (H, W, ...)) holding the capsule's footprint."""
     r = effective_radius(radius, hardness)
     x0, y0 = float(p0[0]), float(p0[1])
@@ -94,7 +97,7 @@ def _span_of(a: float, b: np.ndarray, lo_val: float, hi_val: float,
     np.minimum(hi, np.maximum(xa, xb), out=hi)
 
 
-def stamp_segment(layer: np.ndarray, p0, p1, radius: float, value: bool = True,
+def stamp_segment(layer: np.ndarray, p0: Point, p1: Point, radius: float, value: bool = True,
                   hardness: float = 1.0) -> BBox:
     """Paint the capsule of radius ``effective_radius`` around segment p0-p1."""
     box = segment_bbox(layer.shape, p0, p1, radius, hardness)
@@ -133,7 +136,7 @@ def stamp_segment(layer: np.ndarray, p0, p1, radius: float, value: bool = True,
     return _write_spans(layer, box, jlo, jhi, bool(value))
 
 
-def stroke_polyline(layer: np.ndarray, points, radius: float, value: bool = True,
+def stroke_polyline(layer: np.ndarray, points: ArrayLike, radius: float, value: bool = True,
                     hardness: float = 1.0) -> BBox:
     """Stamp every segment of a polyline (one point paints a dot)."""
     pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
@@ -147,7 +150,7 @@ def stroke_polyline(layer: np.ndarray, points, radius: float, value: bool = True
     return box
 
 
-def polygon_bbox(shape: Sequence[int], points) -> BBox:
+def polygon_bbox(shape: Sequence[int], points: ArrayLike) -> BBox:
     """Box (clipped to ``shape``) holding every pixel the polygon may cover."""
     pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
     if len(pts) < 3 or not np.isfinite(pts).all():
@@ -157,7 +160,7 @@ def polygon_bbox(shape: Sequence[int], points) -> BBox:
     return box.clip(int(shape[1]), int(shape[0]))
 
 
-def fill_polygon(layer: np.ndarray, points, value: bool = True) -> BBox:
+def fill_polygon(layer: np.ndarray, points: ArrayLike, value: bool = True) -> BBox:
     """Even-odd scanline fill of the closed polygon ``points`` ((N, 2) x, y)."""
     pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
     box = polygon_bbox(layer.shape, pts)
@@ -273,7 +276,8 @@ def _dilate(src: np.ndarray, n: int) -> np.ndarray:
     """Dilate a 2-D bool array by a disc of radius n (outside counts as False)."""
     h, w = src.shape
     if n <= 0:
-        return src.copy()
+        copy: np.ndarray = src.copy()
+        return copy
     packed = _pack(src)
     out = packed.copy()
     horiz = packed.copy()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field, fields
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 # Copies: core may not import pipeline.run.HIRES_MODES or engines.device.DEVICE_CHOICES
 # (the sources); tests/core/test_settings_lists.py keeps them equal.
@@ -27,17 +27,17 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 MAX_FEATHER = 500  # pixels, as the CLI's --feather
 
 
-def _num(value: Any, default: float, lo: float, hi: float, kind=float):
+def _num(value: Any, default: float, lo: float, hi: float, kind: Callable[[float], Any] = float) -> Any:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return default
     return kind(min(max(value, lo), hi))
 
 
-def _choice(value: Any, default: str, choices) -> str:
+def _choice(value: Any, default: str, choices: tuple[str, ...]) -> str:
     return value if isinstance(value, str) and value in choices else default
 
 
-def _dict(d: Any) -> Mapping:
+def _dict(d: Any) -> Mapping[str, Any]:
     return d if isinstance(d, Mapping) else {}
 
 
@@ -46,7 +46,7 @@ class BrushSettings:
     size: int = 40
     hardness: float = 1.0
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"size": self.size, "hardness": self.hardness}
 
     @classmethod
@@ -60,11 +60,11 @@ class BrushSettings:
 class EngineSettings:
     name: str = "patchmatch"
     device: str = "auto"
-    params: dict = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
     colour_match: bool = False  # bench_quality: costs PatchMatch 0.2-1.3 dB per kind of hole
     feather: int = 0  # nothing outside the mask changes unless asked
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "device": self.device, "params": dict(self.params),
                 "colour_match": self.colour_match, "feather": self.feather}
 
@@ -88,7 +88,7 @@ class HiresSettings:
     mode: str = "auto"
     threshold_mp: float = 2.0
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"mode": self.mode, "threshold_mp": self.threshold_mp}
 
     @classmethod
@@ -103,7 +103,7 @@ class OverlaySettings:
     color: tuple[int, int, int, int] = (255, 40, 80, 255)
     opacity: float = 0.5
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"color": list(self.color), "opacity": self.opacity}
 
     @classmethod
@@ -125,13 +125,14 @@ class Settings:
     hires: HiresSettings = field(default_factory=HiresSettings)
     overlay: OverlaySettings = field(default_factory=OverlaySettings)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name).to_dict() for f in fields(self)}
 
     @classmethod
     def from_dict(cls, d: Any) -> "Settings":
         d = _dict(d)
-        return cls(**{f.name: f.default_factory.from_dict(d.get(f.name)) for f in fields(cls)})
+        parts: dict[str, Any] = {f.name: f.default_factory for f in fields(cls)}  # the section classes
+        return cls(**{name: kind.from_dict(d.get(name)) for name, kind in parts.items()})
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True)
