@@ -528,7 +528,7 @@ class PatchMatchEngine(Engine):
                 else:
                     lvl.init_from(prev)
                     lvl.uniform_weights()
-                    lvl.vote()
+                    lvl.vote(best=True)  # a sharp start: a mean vote here attracts smooth sources
                     lvl.update_desc(full=True)
                     dist = None
                 n_it = steps[len(pyramid) - 1 - depth]
