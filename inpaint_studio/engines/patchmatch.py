@@ -394,9 +394,10 @@ class _Level:
         return self.pix.view(self.hp, self.wp, self.c)[pad:-pad, pad:-pad, :3]
 
 
-def _membrane(values, fixed, iterations=MEMBRANE_ITERS):
+def _membrane(values, fixed, iterations=None):
     """Smooth (C, H, W) field equal to ``values`` where ``fixed`` (H, W) is True, harmonic
     elsewhere; coarse to fine (each level starts from the upsampled coarser solution)."""
+    iterations = MEMBRANE_ITERS if iterations is None else iterations
     c, h, w = values.shape
     if min(h, w) <= 8:
         mean = values[:, fixed].mean(1) if bool(fixed.any()) else values.new_zeros(c)
