@@ -1,20 +1,28 @@
 """Where bundled resources and weights live (override with INPAINT_STUDIO_WEIGHTS).
 
-Both folders are package data (``inpaint_studio/resources``, ``inpaint_studio/weights``),
-so an installed wheel finds them the same way as a source checkout."""
+In a source checkout they are the top-level ``resources/`` and ``weights/`` folders; a
+wheel carries them inside the package (``inpaint_studio/resources``, ``.../weights``, see
+setup.py)."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
-RESOURCES = PACKAGE / "resources"
+
+
+def _data(name: str) -> Path:
+    inside = PACKAGE / name  # installed from a wheel
+    return inside if inside.is_dir() else PACKAGE.parent / name
+
+
+RESOURCES = _data("resources")
 
 
 def weights_dir() -> Path:
     """Folder holding the weights manifest and bundled weight files."""
     override = os.environ.get("INPAINT_STUDIO_WEIGHTS")
-    return Path(override) if override else PACKAGE / "weights"
+    return Path(override) if override else _data("weights")
 
 
 def user_data_dir() -> Path:

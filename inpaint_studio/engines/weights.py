@@ -1,7 +1,7 @@
 """Weight files: the manifest, verification, import/convert and download.
 
 ``weights/manifest.toml`` lists every weight file an engine can use. Bundled files live in
-the package's ``weights/`` folder (``paths.weights_dir()``); files the user imports or
+the top-level ``weights/`` folder (``paths.weights_dir()``); files the user imports or
 downloads live in ``paths.user_weights_dir()``, recorded with their sha256 in
 ``installed.json`` there. Every installed file is in our own format::
 
