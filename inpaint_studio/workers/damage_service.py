@@ -16,7 +16,8 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from inpaint_studio.core.errors import Cancelled
 from inpaint_studio.core.types import CancelToken
-from inpaint_studio.workers.engine_service import frozen_copy, next_job_id
+from inpaint_studio.workers.engine_service import frozen_copy
+from inpaint_studio.workers.jobs import JobRelay, next_job_id
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ class _Worker(QObject):
             self.finished.emit(job_id, analysis)
 
 
-class DamageService(QObject):
+class DamageService(JobRelay, QObject):
     """Signals carry the job id; those of stale jobs are never emitted."""
 
     progress = Signal(int, float)
@@ -62,8 +63,6 @@ class DamageService(QObject):
         super().__init__(parent)
         self._thread: Optional[QThread] = None
         self._worker: Optional[_Worker] = None
-        self._current: Optional[int] = None
-        self._token: Optional[CancelToken] = None
 
     @property
     def busy(self) -> bool:
@@ -85,47 +84,19 @@ class DamageService(QObject):
         """Analyse a copy of ``image``; a running analysis is cancelled and dropped."""
         if self._thread is None:
             self._start_thread()
-        self.cancel()
-        self._token = CancelToken()
-        self._current = next_job_id()
-        self._run.emit(self._current, frozen_copy(image), int(max_width), self._token)
-        return self._current
-
-    def cancel(self) -> None:
-        """Stop the running analysis at its next stage; ``cancelled`` follows."""
-        if self._token is not None:
-            self._token.cancel()
+        job_id = next_job_id()
+        self._run.emit(job_id, frozen_copy(image), int(max_width), self._begin(job_id))
+        return job_id
 
     def shutdown(self) -> None:
         """Cancel and stop the thread (waits for the current stage; never terminates)."""
         self.cancel()
-        self._current = self._token = None
+        self._forget()
         if self._thread is not None:
             self._thread.quit()
             self._thread.wait()
             self._thread = None
 
-    def _done(self, job_id: int) -> bool:
-        if job_id != self._current:
-            return False
-        self._current = self._token = None
-        return True
-
     def _on_progress(self, job_id: int, fraction: float) -> None:
         if job_id == self._current:
             self.progress.emit(job_id, fraction)
-
-    def _on_finished(self, job_id: int, analysis: object) -> None:
-        if self._token is not None and job_id == self._current and self._token.cancelled:
-            if self._done(job_id):
-                self.cancelled.emit(job_id)
-        elif self._done(job_id):
-            self.finished.emit(job_id, analysis)
-
-    def _on_failed(self, job_id: int, error: BaseException) -> None:
-        if self._done(job_id):
-            self.failed.emit(job_id, error)
-
-    def _on_cancelled(self, job_id: int) -> None:
-        if self._done(job_id):
-            self.cancelled.emit(job_id)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-import itertools
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -23,15 +22,9 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from inpaint_studio.core.errors import Cancelled, UserError
 from inpaint_studio.core.types import CancelToken
+from inpaint_studio.workers.jobs import JobRelay, next_job_id
 
 log = logging.getLogger(__name__)
-_job_ids = itertools.count(1)
-
-
-def next_job_id() -> int:
-    return next(_job_ids)
-
-
 def frozen_copy(array: Optional[np.ndarray]) -> Optional[np.ndarray]:
     """A private read-only copy, safe to hand to another thread."""
     if array is None:
@@ -212,7 +205,7 @@ class _Worker(QObject):
             self.finished.emit(job_id, result)
 
 
-class EngineService(QObject):
+class EngineService(JobRelay, QObject):
     """Owns the worker thread. Signals carry the job id; stale ones are never emitted."""
 
     progress = Signal(int, float, str)
@@ -245,8 +238,6 @@ class EngineService(QObject):
         self._worker.preloaded.connect(self.preloaded)
         self._worker.weights_imported.connect(self.weights_imported)
         self._worker.weights_failed.connect(self.weights_failed)
-        self._current: Optional[int] = None
-        self._token: Optional[CancelToken] = None
         self._thread.start()
 
     @property
@@ -261,17 +252,8 @@ class EngineService(QObject):
         """Start ``job``; a job still running is cancelled and its result dropped."""
         if not self._thread.isRunning():
             raise RuntimeError("EngineService was shut down")
-        if self._token is not None:
-            self._token.cancel()
-        self._token = CancelToken()
-        self._current = job.job_id
-        self._run.emit(job, self._token)
+        self._run.emit(job, self._begin(job.job_id))
         return job.job_id
-
-    def cancel(self) -> None:
-        """Ask the running job to stop; ``cancelled`` follows once it has."""
-        if self._token is not None:
-            self._token.cancel()
 
     def preload(self, engine: str, device: str = "auto") -> None:
         """Load ``engine`` on the worker thread now, so the first fill starts at once."""
@@ -291,33 +273,11 @@ class EngineService(QObject):
         if not self._thread.isRunning():
             return
         self.cancel()
-        self._current, self._token = None, None
+        self._forget()
         self._thread.quit()
         self._thread.wait()
         self._worker.unload()  # the thread is gone, so this is safe here
 
-    def _done(self, job_id: int) -> bool:
-        if job_id != self._current:
-            return False
-        self._current, self._token = None, None
-        return True
-
     def _on_progress(self, job_id: int, fraction: float, message: str) -> None:
         if job_id == self._current:
             self.progress.emit(job_id, fraction, message)
-
-    def _on_finished(self, job_id: int, result: object) -> None:
-        if self._token is not None and job_id == self._current and self._token.cancelled:
-            if self._done(job_id):  # cancelled after the engine returned: drop it
-                self.cancelled.emit(job_id)
-            return
-        if self._done(job_id):
-            self.finished.emit(job_id, result)
-
-    def _on_failed(self, job_id: int, error: BaseException) -> None:
-        if self._done(job_id):
-            self.failed.emit(job_id, error)
-
-    def _on_cancelled(self, job_id: int) -> None:
-        if self._done(job_id):
-            self.cancelled.emit(job_id)
