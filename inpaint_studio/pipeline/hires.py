@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from inpaint_studio.core.types import BBox, CancelToken, ProgressFn, check_cancel
-from inpaint_studio.pipeline import run as _run
+from inpaint_studio.pipeline.crop_fill import fill_crop, sub_progress
 from inpaint_studio.pipeline.resize import resize_image, resize_mask, resize_part
 
 WORKING_SIZE = 512  # coarse long side for engines without a native size
@@ -160,8 +160,8 @@ def refine_level(refiner, cur: np.ndarray, hole: np.ndarray, *,
             window = window.grow(max(window.width, window.height) // 2).clip(w, h)
         if target.any():
             crop = np.ascontiguousarray(cur[window.slices])
-            sub = _run.sub_progress(progress, i / len(tiles), (i + 1) / len(tiles),
-                       f"tile {i + 1}/{len(tiles)}") if len(tiles) > 1 else progress
+            sub = sub_progress(progress, i / len(tiles), (i + 1) / len(tiles),
+                               f"tile {i + 1}/{len(tiles)}") if len(tiles) > 1 else progress
             extra = {} if sketch is None else {"sketch": sketch[window.slices]}
             if use_nnf:
                 extra["nnf"] = None if nnf is None else upsample_nnf(nnf, window)
@@ -211,14 +211,14 @@ def fill_component(engine, image: np.ndarray, hole: np.ndarray,
 
     first = levels[0]
     img = resize_image(image, first.height, first.width)
-    sub = _run.sub_progress(progress, edges[0], edges[1], f"coarse fill {first.width}x{first.height}")
+    sub = sub_progress(progress, edges[0], edges[1], f"coarse fill {first.width}x{first.height}")
     nnf = None
     if refiner is engine and engine.info.pad_multiple == 1 and _accepts(engine.fill, "return_nnf"):
         # the refiner's own coarse fill: its field starts the first refined level
         filled, nnf = engine.fill(img, small[0], at(first, sketch), params, avoid=at(first, avoid),
                                   return_nnf=True, progress=sub, cancel=cancel)
     else:
-        filled = _run.fill_crop(engine, img, small[0], at(first, sketch), at(first, avoid), params,
+        filled = fill_crop(engine, img, small[0], at(first, sketch), at(first, avoid), params,
                                 progress=sub, cancel=cancel)
     cur = img
     np.copyto(cur, filled, where=small[0][..., None])
@@ -227,7 +227,7 @@ def fill_component(engine, image: np.ndarray, hole: np.ndarray,
         check_cancel(cancel)
         lv, lhole = levels[k], small[k]
         label = f"level {k + 1}/{len(levels)} {lv.width}x{lv.height}"
-        sub = _run.sub_progress(progress, edges[k], edges[k + 1], label)
+        sub = sub_progress(progress, edges[k], edges[k + 1], label)
         box = BBox.of_mask(lhole)
         up = resize_part(cur, lv.height, lv.width, box, cv2.INTER_CUBIC)
         cur = image.copy() if lv.factor == 1 else resize_image(image, lv.height, lv.width)

@@ -17,11 +17,11 @@ import numpy as np
 from inpaint_studio.core.errors import UserError
 from inpaint_studio.core.imageio import to_rgb8
 from inpaint_studio.core.types import BBox, CancelToken, ProgressFn, check_cancel
+from inpaint_studio.pipeline import hires as _hires
 from inpaint_studio.pipeline.blend import auto_feather, composite, feather_alpha, feather_band
 from inpaint_studio.pipeline.colour import match_colour
-from inpaint_studio.pipeline.padding import pad_inputs, unpad
+from inpaint_studio.pipeline.crop_fill import fill_crop, sub_progress
 from inpaint_studio.pipeline.regions import find_regions
-from inpaint_studio.pipeline.resize import native_scale, resize_image, resize_mask, scaled_size
 
 HIRES_MODES = ("off", "on", "auto")
 # "auto" fills coarse-to-fine only where a hole's context crop is above this many pixels:
@@ -52,47 +52,6 @@ def check_image(image: np.ndarray) -> None:
         raise UserError(f"image must be RGB or RGBA, 8 or 16 bit; got {image.dtype} {image.shape}")
 
 
-def fill_crop(engine, image: np.ndarray, hole: np.ndarray, sketch: Optional[np.ndarray] = None,
-              avoid: Optional[np.ndarray] = None, params: Optional[Mapping[str, Any]] = None, *,
-              progress: Optional[ProgressFn] = None,
-              cancel: Optional[CancelToken] = None) -> np.ndarray:
-    """One engine call on one crop (RGB uint8, bool masks) at the crop's size.
-
-    Shrinks to ``engine.info.native_size`` if set (never enlarges), pads to
-    ``engine.info.pad_multiple``, fills, unpads and grows back. Returns RGB uint8 of the
-    crop's size; only hole pixels are meant to be used.
-    """
-    h, w = hole.shape
-    scale = native_scale(h, w, engine.info.native_size)
-    sh, sw = scaled_size(h, w, scale) if scale < 1 else (h, w)
-    if (sh, sw) != (h, w):
-        image = resize_image(image, sh, sw)
-        hole = resize_mask(hole, sh, sw)
-        sketch = None if sketch is None else resize_mask(sketch, sh, sw)
-        avoid = None if avoid is None else resize_mask(avoid, sh, sw)
-    p_image, p_hole, p_sketch, p_avoid = pad_inputs(image, hole, sketch, avoid,
-                                                    engine.info.pad_multiple)
-    out = engine.fill(np.ascontiguousarray(p_image), p_hole, p_sketch, params,
-                      avoid=p_avoid, progress=progress, cancel=cancel)
-    if out.shape != p_image.shape or out.dtype != np.uint8:
-        raise RuntimeError(f"engine '{engine.info.name}' returned {out.dtype} {out.shape}, "
-                           f"expected uint8 {p_image.shape}")
-    out = unpad(out, sh, sw)
-    return resize_image(out, h, w) if (sh, sw) != (h, w) else np.ascontiguousarray(out)
-
-
-def sub_progress(progress: Optional[ProgressFn], lo: float, hi: float,
-                 label: str) -> Optional[ProgressFn]:
-    """``progress`` for one part of a job: fractions mapped to lo..hi, messages prefixed."""
-    if progress is None:
-        return None
-    progress(lo, label)
-
-    def sub(f: float, msg: str = "") -> None:
-        progress(lo + (hi - lo) * min(max(f, 0.0), 1.0), f"{label}: {msg}" if msg else label)
-    return sub
-
-
 def _check_hires(mode: str) -> None:
     if mode not in HIRES_MODES:
         raise UserError(f"hires must be one of {', '.join(HIRES_MODES)}, got '{mode}'")
@@ -115,9 +74,7 @@ def _fill_one(engine, use_hires: bool, refiner, colour_match: bool, image, hole,
               params, **kwargs) -> np.ndarray:
     """One region's crop, filled, its colour matched to the surroundings if asked."""
     if use_hires:
-        from inpaint_studio.pipeline import hires  # imports this module: import here
-
-        filled = hires.fill_component(engine, image, hole, sketch, avoid, params, refiner=refiner,
+        filled = _hires.fill_component(engine, image, hole, sketch, avoid, params, refiner=refiner,
                                       **kwargs)
     else:
         filled = fill_crop(engine, image, hole, sketch, avoid, params, **kwargs)
