@@ -571,7 +571,7 @@ def add_weights(sub) -> None:
 
 
 def cmd_weights(args) -> int:
-    from inpaint_studio.engines import weights
+    from inpaint_studio.engines import registry, weights
 
     if args.action == "list":
         for entry in weights.entries():
@@ -581,7 +581,8 @@ def cmd_weights(args) -> int:
             print(f"    {weights.licence_line(entry)}")
         return 0
     if args.action == "import":
-        name = weights.import_checkpoint(args.file, args.engine, args.name)
+        name = weights.import_checkpoint(args.file, args.engine, args.name,
+                                         convert=registry.converter(args.engine))
         print(f"installed {args.file} as '{name}' ({weights.weight_path(name)})")
         print(weights.licence_line(name))
         return 0
@@ -592,7 +593,7 @@ def cmd_weights(args) -> int:
         try:
             with runtime_step():
                 weights.download(entry.name, progress=lambda fraction, message: bar.update(fraction, message),
-                                 url=args.url)
+                                 url=args.url, convert=registry.converter(entry.engine))
         finally:
             bar.finish()
         if not entry.sha256:

@@ -138,7 +138,7 @@ def weights_only(engine: str, file: "str | None"):
         yield ""
         return
     from inpaint_studio import paths
-    from inpaint_studio.engines import weights
+    from inpaint_studio.engines import registry, weights
 
     saved = {k: os.environ.get(k) for k in ("INPAINT_STUDIO_WEIGHTS", "INPAINT_STUDIO_USER_WEIGHTS")}
     manifest = paths.weights_dir() / weights.MANIFEST
@@ -148,7 +148,8 @@ def weights_only(engine: str, file: "str | None"):
         shutil.copy(manifest, tmp / "bundled" / weights.MANIFEST)
         os.environ["INPAINT_STUDIO_WEIGHTS"] = str(tmp / "bundled")
         os.environ["INPAINT_STUDIO_USER_WEIGHTS"] = str(tmp / "user")
-        yield weights.import_checkpoint(_importable(Path(file), engine, tmp), engine)
+        yield weights.import_checkpoint(_importable(Path(file), engine, tmp), engine,
+                                        convert=registry.converter(engine))
     finally:
         for key, value in saved.items():
             if value is None:

@@ -19,7 +19,6 @@ A CUDA out-of-memory error retries once in half precision, then runs that fill o
 """
 from __future__ import annotations
 
-import importlib
 from abc import abstractmethod
 from contextlib import nullcontext
 from typing import Any, Callable, Mapping, Optional
@@ -29,6 +28,7 @@ import torch
 
 from inpaint_studio.core.errors import NotReady, UserError
 from inpaint_studio.core.types import CancelToken, ProgressFn, check_cancel
+from inpaint_studio.engines import weights
 from inpaint_studio.engines.base import Engine, check_inputs
 from inpaint_studio.engines.device import is_out_of_memory, pick_device
 
@@ -106,7 +106,6 @@ class LearnedEngine(Engine):
         """Load the first installed weight entry of ``info.weights`` (NotReady if none)."""
         if self.net is not None:
             return
-        weights = importlib.import_module("inpaint_studio.engines.weights")
         problems = []
         for entry in self.info.weights:
             reason = weights.missing_reason(entry)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from inpaint_studio.core.errors import UserError
+from inpaint_studio.engines import weights
 from inpaint_studio.engines.base import EngineInfo, ParamSpec
 
 if TYPE_CHECKING:
@@ -109,8 +110,6 @@ def readiness(name: str) -> Readiness:
     if info.uses_torch and importlib.util.find_spec("torch") is None:
         return Readiness(False, "PyTorch is not installed: pip install torch")
     if info.weights:  # alternatives: any one installed weight file is enough
-        from inpaint_studio.engines import weights
-
         reason = weights.best_missing_reason(info.weights)
         if reason:
             return Readiness(False, reason)
@@ -119,13 +118,27 @@ def readiness(name: str) -> Readiness:
 
 def create(name: str, device: str = "auto") -> "Engine":
     """Instantiate the engine class for ``name`` (imports its module now)."""
-    info = get_info(name)
     state = readiness(name)
     if not state.ready:
         raise UserError(f"engine '{name}' is not ready: {state.reason}")
-    module_name, _, class_name = info.target.partition(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
-    return cls(device=device)
+    return engine_class(name)(device=device)
+
+
+def engine_class(name: str) -> "type[Engine]":
+    """The engine class for ``name`` (imports its module now; may import torch)."""
+    module_name, _, class_name = get_info(name).target.partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def converter(name: str) -> weights.Converter:
+    """The engine's ``convert_checkpoint``, which ``weights.import_checkpoint`` and
+    ``weights.download`` take as ``convert=`` (UserError if the engine takes no weights)."""
+    if not get_info(name).weights:
+        raise UserError(f"engine '{name}' uses no weight files")
+    convert = getattr(engine_class(name), "convert_checkpoint", None)
+    if convert is None:
+        raise UserError(f"engine '{name}' cannot import checkpoints yet")
+    return convert
 
 
 def refiner_for(engine: "Engine", device: str = "auto") -> "Engine":

@@ -26,7 +26,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 try:
     import tomllib
@@ -36,6 +36,10 @@ except ModuleNotFoundError:  # Python 3.10
 from inpaint_studio import paths
 from inpaint_studio.core.errors import Cancelled, NotReady, UserError
 from inpaint_studio.core.types import ProgressFn
+
+# an engine class's convert_checkpoint: public checkpoint -> (state_dict, layout); this
+# module never imports engines or the registry, callers pass it (registry.converter)
+Converter = Callable[[Any], "tuple[dict, str]"]
 
 FORMAT = "inpaint-studio-weights"
 MANIFEST = "manifest.toml"
@@ -301,30 +305,14 @@ def save_checkpoint(path: Path, state_dict: dict, *, engine: str, layout: str) -
 # ---------------------------------------------------------------- import
 
 
-def _engine_converter(engine: str):
-    from inpaint_studio.engines import registry
-
-    info = registry.get_info(engine)
-    if not info.weights:
-        raise UserError(f"engine '{engine}' uses no weight files")
-    import importlib
-
-    module_name, _, class_name = info.target.partition(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
-    convert = getattr(cls, "convert_checkpoint", None)
-    if convert is None:
-        raise UserError(f"engine '{engine}' cannot import checkpoints yet")
-    return convert
-
-
-def _install(source: Path, engine: str, name: Optional[str], origin: str) -> WeightEntry:
+def _install(source: Path, engine: str, name: Optional[str], origin: str, convert: Converter) -> WeightEntry:
     """Load ``source`` safely, convert it to our layout, save it into the user folder."""
     checkpoint = _torch_load(source)
     if isinstance(checkpoint, dict) and checkpoint.get("format") == FORMAT and not isinstance(
             checkpoint.get("state_dict"), dict):
         raise UserError(f"{source.name} is an Inpaint Studio weights file without weights (no state_dict)")
     try:
-        state_dict, layout = _engine_converter(engine)(checkpoint)
+        state_dict, layout = convert(checkpoint)
     except UserError:
         raise
     except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
@@ -364,12 +352,15 @@ def _check_finite(source: Path, state_dict: dict) -> None:
                             "broken (a diverged training run?)")
 
 
-def import_checkpoint(path: "Path | str", engine: str, name: Optional[str] = None) -> str:
-    """Validate a user-supplied checkpoint by structure, convert and install it; return the entry name."""
+def import_checkpoint(path: "Path | str", engine: str, name: Optional[str] = None, *,
+                      convert: Converter) -> str:
+    """Validate a user-supplied checkpoint by structure, convert and install it; return the entry name.
+
+    ``convert``: the engine class's ``convert_checkpoint`` (``registry.converter(engine)``)."""
     source = Path(path)
     if not source.is_file():
         raise UserError(f"no such file: {source}")
-    return _install(source, engine, name, origin=str(source.resolve())).name
+    return _install(source, engine, name, origin=str(source.resolve()), convert=convert).name
 
 
 # ---------------------------------------------------------------- download
@@ -439,8 +430,10 @@ def _fetch(url: str, part: Path, progress: Optional[ProgressFn], label: str,
 
 
 def download(name: str, progress: Optional[ProgressFn] = None, url: Optional[str] = None,
-             cancel=None) -> str:
+             cancel=None, *, convert: Converter) -> str:
     """Fetch an entry's file (resumable), check size/sha256, convert and install it.
+
+    ``convert``: the entry's engine's ``convert_checkpoint`` (``registry.converter(engine)``).
 
     ``cancel()`` returning True stops it between blocks (Cancelled; the ``.part`` stays for
     a resume). A file that fails its checks is deleted, so a retry starts clean."""
@@ -474,7 +467,7 @@ def download(name: str, progress: Optional[ProgressFn] = None, url: Optional[str
             raise UserError(f"downloaded '{entry.name}' has sha256 {actual[:12]}..., expected "
                             f"{entry.sha256[:12]}...; deleted it (wrong file or tampered download)")
     try:
-        _install(part, entry.engine, entry.name, origin=url)
+        _install(part, entry.engine, entry.name, origin=url, convert=convert)
     except UserError as exc:
         part.unlink(missing_ok=True)
         raise UserError(f"downloaded '{entry.name}' is unusable: {exc}") from None

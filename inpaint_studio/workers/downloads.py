@@ -30,11 +30,12 @@ class _Worker(QObject):
 
     @Slot(str, str)
     def run(self, name: str, url: str) -> None:
-        from inpaint_studio.engines import weights
+        from inpaint_studio.engines import registry, weights
 
         try:
+            convert = registry.converter(weights.get_entry(name).engine)
             weights.download(name, progress=lambda f, m: self.progress.emit(float(f), m),
-                             url=url or None, cancel=self._cancel.is_set)
+                             url=url or None, cancel=self._cancel.is_set, convert=convert)
         except Cancelled:
             self.cancelled.emit()
         except UserError as error:

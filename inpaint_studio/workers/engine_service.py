@@ -148,9 +148,9 @@ class _Worker(QObject):
     def import_weights(self, path: str, engine: str) -> None:
         """Validate, convert and install a checkpoint; reports the installed entry name."""
         try:
-            from inpaint_studio.engines import weights
+            from inpaint_studio.engines import registry, weights
 
-            name = weights.import_checkpoint(path, engine)
+            name = weights.import_checkpoint(path, engine, convert=registry.converter(engine))
             if self._engine_key is not None and self._engine_key[0] == engine:
                 self.unload()  # the next fill loads the new weights
         except UserError as error:

@@ -166,7 +166,7 @@ def test_public_checkpoint_imports_and_fills(user_dir, fmt):
     path = user_dir / f"states_{fmt}_places2.pth"
     torch.save({"G": state, "D": {}, "n_iter": 1}, path)
     assert not registry.readiness("gated").ready
-    name = weights.import_checkpoint(path, "gated")
+    name = weights.import_checkpoint(path, "gated", convert=registry.converter("gated"))
     assert name == f"deepfill2-places2-{fmt}"
     assert registry.readiness("gated").ready
     engine = registry.create("gated", "cpu")
@@ -186,8 +186,8 @@ def test_sketch_weights_take_precedence_and_use_the_sketch(user_dir):
     path = user_dir / "ours.pth"
     weights.save_checkpoint(path, net.state_dict(), engine="gated", layout="gated-sketch")
     torch.save({"G": tf_state()}, user_dir / "states_tf_places2.pth")
-    weights.import_checkpoint(user_dir / "states_tf_places2.pth", "gated")
-    assert weights.import_checkpoint(path, "gated") == "gated-sketch-ours"
+    weights.import_checkpoint(user_dir / "states_tf_places2.pth", "gated", convert=registry.converter("gated"))
+    assert weights.import_checkpoint(path, "gated", convert=registry.converter("gated")) == "gated-sketch-ours"
     engine = registry.create("gated", "cpu")
     image, hole = picture()
     sketch = np.zeros_like(hole)
@@ -205,7 +205,7 @@ def test_pen_lines_reach_the_network_thinned_to_one_pixel(user_dir):
     net = lively(build("gated-sketch"), 5)
     path = user_dir / "ours.pth"
     weights.save_checkpoint(path, net.state_dict(), engine="gated", layout="gated-sketch")
-    weights.import_checkpoint(path, "gated")
+    weights.import_checkpoint(path, "gated", convert=registry.converter("gated"))
     engine = registry.create("gated", "cpu")
     image, hole = picture()
     thick = np.zeros_like(hole)

@@ -62,7 +62,7 @@ def test_official_checkpoint_imports_and_fills(tmp_path, monkeypatch):
     checkpoint = tmp_path / "gen_00042.pth"
     state = {k: v.clone() for k, v in official_state().items()}
     torch.save({"netG": state}, checkpoint)
-    weights.import_checkpoint(checkpoint, "pennet", name="pennet-places2")
+    weights.import_checkpoint(checkpoint, "pennet", name="pennet-places2", convert=registry.converter("pennet"))
     assert registry.readiness("pennet").ready
     engine = registry.create("pennet", "cpu")
     assert isinstance(engine, PenNetEngine)

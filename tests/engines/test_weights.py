@@ -55,27 +55,28 @@ def test_import_rejects_wrong_structure_and_unreadable_files(user_dir, tmp_path)
     wrong = tmp_path / "wrong.pth"
     torch.save({"G": {"conv1.conv.weight": torch.zeros(48, 5, 5, 5)}}, wrong)
     with pytest.raises(UserError, match=r"not a DeepFill v2 generator .*83 missing: conv1.conv.bias"):
-        weights.import_checkpoint(wrong, "gated")
+        weights.import_checkpoint(wrong, "gated", convert=registry.converter("gated"))
     garbage = tmp_path / "garbage.pth"
     garbage.write_bytes(b"<html>quota exceeded</html>")
     with pytest.raises(UserError, match="not a readable PyTorch checkpoint"):
-        weights.import_checkpoint(garbage, "gated")
+        weights.import_checkpoint(garbage, "gated", convert=registry.converter("gated"))
     unsafe = tmp_path / "unsafe.pth"
     torch.save({"G": threading.Lock}, unsafe)  # a pickled global: refused by weights_only
     with pytest.raises(UserError, match=r"contains Python objects \(.*allocate_lock\) that are not loaded"):
-        weights.import_checkpoint(unsafe, "gated")
+        weights.import_checkpoint(unsafe, "gated", convert=registry.converter("gated"))
     with pytest.raises(UserError, match="no such file"):
-        weights.import_checkpoint(tmp_path / "absent.pth", "gated")
+        weights.import_checkpoint(tmp_path / "absent.pth", "gated", convert=registry.converter("gated"))
     with pytest.raises(UserError, match="uses no weight files"):
-        weights.import_checkpoint(wrong, "telea")
+        weights.import_checkpoint(wrong, "telea", convert=registry.converter("telea"))
     with pytest.raises(UserError, match="expects deepfill2-pt"):
-        weights.import_checkpoint(generator_file(tmp_path / "g.pth"), "gated", name="deepfill2-places2-pt")
+        weights.import_checkpoint(generator_file(tmp_path / "g.pth"), "gated", name="deepfill2-places2-pt",
+                convert=registry.converter("gated"))
     assert not (user_dir / weights.INSTALLED).exists()
 
 
 def test_import_installs_verifies_and_catches_a_changed_file(user_dir, tmp_path):
     source = generator_file(tmp_path / "states_tf_places2.pth")
-    assert weights.import_checkpoint(source, "gated") == "deepfill2-places2-tf"
+    assert weights.import_checkpoint(source, "gated", convert=registry.converter("gated")) == "deepfill2-places2-tf"
     path = weights.weight_path("deepfill2-places2-tf")
     assert path.parent == user_dir and path.is_file()
     record = weights.installed_records()["deepfill2-places2-tf"]
@@ -183,7 +184,8 @@ def test_download_resumes_after_a_dropped_connection_and_installs(user_dir, tmp_
     with Server(payload, drop_first=True) as server:
         write_manifest(tmp_path, monkeypatch, payload, url=server.url)
         seen = []
-        assert weights.download("deepfill2-places2-tf", progress=lambda f, m: seen.append(f)) == "deepfill2-places2-tf"
+        assert weights.download("deepfill2-places2-tf", progress=lambda f, m: seen.append(f),
+                convert=registry.converter("gated")) == "deepfill2-places2-tf"
     assert server.requests[0] is None
     assert server.requests[1] == f"bytes={len(payload) // 2}-"  # resumed where the drop left it
     assert seen[-1] == 1.0
@@ -200,7 +202,7 @@ def test_download_continues_an_existing_part_file(user_dir, tmp_path, monkeypatc
     with Server(payload) as server:
         (user_dir / "deepfill2-places2-tf.download.part.json").write_text(f'{{"url": "{server.url}"}}')
         write_manifest(tmp_path, monkeypatch, payload, url=server.url)
-        weights.download("deepfill2-places2-tf")
+        weights.download("deepfill2-places2-tf", convert=registry.converter("gated"))
     assert server.requests == ["bytes=1000-"]
     assert weights.verify("deepfill2-places2-tf") == ""
 
@@ -209,9 +211,9 @@ def test_download_with_a_wrong_hash_is_refused_and_deleted(user_dir, tmp_path, m
     with Server(payload) as server:
         write_manifest(tmp_path, monkeypatch, payload, url="", sha="0" * 64)
         with pytest.raises(UserError, match="has no download address"):
-            weights.download("deepfill2-places2-tf")
+            weights.download("deepfill2-places2-tf", convert=registry.converter("gated"))
         with pytest.raises(UserError, match="sha256 .* expected 000000000000"):
-            weights.download("deepfill2-places2-tf", url=server.url)
+            weights.download("deepfill2-places2-tf", url=server.url, convert=registry.converter("gated"))
     assert not list(user_dir.glob("*.part"))
     assert weights.missing_reason("deepfill2-places2-tf") != ""
 
@@ -251,7 +253,7 @@ def test_unnamed_import_goes_to_the_public_entry_not_our_bundled_one(tmp_path, m
     monkeypatch.setenv("INPAINT_STUDIO_USER_WEIGHTS", str(tmp_path / "user"))
     source = tmp_path / "gen_00001.pth"
     torch.save({"netG": PenNetGenerator().state_dict()}, source)
-    assert weights.import_checkpoint(source, "pennet") == "pennet-places2"
+    assert weights.import_checkpoint(source, "pennet", convert=registry.converter("pennet")) == "pennet-places2"
     assert "Places2" in weights.licence_line("pennet-places2")
 
 
@@ -264,5 +266,5 @@ def test_a_pennet_training_export_imports_as_our_entry(tmp_path, monkeypatch):
     export = tmp_path / "export.pth"
     torch.save({"format": weights.FORMAT, "engine": "pennet", "layout": "pennet-official",
                 "state_dict": PenNetGenerator().half().state_dict(), "steps": 1}, export)
-    assert weights.import_checkpoint(export, "pennet") == "pennet-ours"
+    assert weights.import_checkpoint(export, "pennet", convert=registry.converter("pennet")) == "pennet-ours"
     assert registry.readiness("pennet").ready

@@ -9,13 +9,18 @@ import pytest
 
 import fake_engines
 from inpaint_studio.core.errors import UserError, one_line
-from inpaint_studio.engines import weights
+from inpaint_studio.engines import registry, weights
 from inpaint_studio.workers.engine_service import EngineService, FillJob
+
+
+def converter_of(engine):
+    return lambda checkpoint: ({}, f"{engine}-layout")
 
 
 @pytest.fixture
 def service(qtbot, monkeypatch):
     fake_engines.register(monkeypatch)
+    monkeypatch.setattr(registry, "converter", converter_of)  # the fakes take no weight files
     svc = EngineService()
     yield svc
     svc.shutdown()
@@ -31,8 +36,8 @@ def fill(qtbot, service):
 def test_import_on_the_worker_reloads_that_engine_only(qtbot, service, monkeypatch):
     calls = []
     monkeypatch.setattr(weights, "import_checkpoint",
-                        lambda path, engine: calls.append((path, engine, threading.current_thread()))
-                        or f"{engine}-weights")
+                        lambda path, engine, *, convert: calls.append(
+                            (path, engine, convert(None), threading.current_thread())) or f"{engine}-weights")
     fill(qtbot, service)
     with qtbot.waitSignal(service.weights_imported, timeout=10000) as blocker:
         service.import_weights("/some/gen.pth", "slow")
@@ -44,8 +49,10 @@ def test_import_on_the_worker_reloads_that_engine_only(qtbot, service, monkeypat
     assert fake_engines.FlatEngine.unloads == 1
     fill(qtbot, service)
     assert fake_engines.FlatEngine.loads == 2  # the next fill loads the new weights
-    assert [c[:2] for c in calls] == [("/some/gen.pth", "slow"), ("/some/gen.pth", "flat")]
-    assert all(c[2] is not threading.main_thread() for c in calls)
+    # each import gets its own engine's converter (registry.converter), not weights' guess
+    assert [c[:3] for c in calls] == [("/some/gen.pth", "slow", ({}, "slow-layout")),
+                                      ("/some/gen.pth", "flat", ({}, "flat-layout"))]
+    assert all(c[3] is not threading.main_thread() for c in calls)
 
 
 @pytest.mark.parametrize("error, message", [
@@ -53,7 +60,7 @@ def test_import_on_the_worker_reloads_that_engine_only(qtbot, service, monkeypat
     (RuntimeError("boom"), "RuntimeError: boom"),
 ])
 def test_import_errors_become_one_message(qtbot, service, monkeypatch, error, message):
-    def fail(path, engine):
+    def fail(path, engine, *, convert):
         raise error
 
     monkeypatch.setattr(weights, "import_checkpoint", fail)
