@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any, ClassVar, Mapping, Optional
 
 import numpy as np
 
@@ -54,9 +54,23 @@ class EngineInfo:
 
 
 class Engine(ABC):
-    """Base class for fill engines. Subclasses set ``info`` and implement ``fill``."""
+    """Base class for fill engines. Subclasses set ``info`` and implement ``fill``.
+
+    Capabilities, declared by the class (the pipeline reads these, never probes methods):
+
+    - ``can_refine``: has ``refine(image, hole, init, *, params, closeness, avoid, sketch,
+      progress, cancel) -> RGB uint8``, which re-synthesises ``init``'s hole from the known
+      pixels at this resolution (coarse-to-fine levels, ``pipeline.hires``);
+    - ``refine_takes_nnf``: ``refine`` also takes ``nnf=`` (a starting field) and
+      ``return_nnf=True`` (then returns ``(image, field)``);
+    - ``fill_gives_nnf``: has ``fill_with_nnf(...)`` (``fill``'s arguments) returning
+      ``(image, field)``, the field ``refine`` takes as ``nnf``.
+    """
 
     info: EngineInfo
+    can_refine: ClassVar[bool] = False
+    refine_takes_nnf: ClassVar[bool] = False
+    fill_gives_nnf: ClassVar[bool] = False
 
     def __init__(self, device: str = "auto") -> None:
         self.device = device
@@ -79,7 +93,8 @@ class Engine(ABC):
         progress: Optional[ProgressFn] = None,
         cancel: Optional[CancelToken] = None,
     ) -> np.ndarray:
-        """Return a filled copy of ``image``. ``avoid`` (bool H, W): never sample from here."""
+        """Return a filled copy of ``image`` (always one RGB uint8 array). ``avoid`` (bool
+        H, W): never sample from here."""
 
     def merged_params(self, params: Optional[Mapping[str, Any]]) -> dict:
         merged = self.info.defaults()

@@ -464,6 +464,9 @@ def _guide_channel(image, hole, sketch, dev):
 
 class PatchMatchEngine(Engine):
     info = get_info("patchmatch")
+    can_refine = True
+    refine_takes_nnf = True
+    fill_gives_nnf = True
 
     def _setup(self, image, hole, sketch, avoid, params):
         check_inputs(image, hole, sketch, avoid)
@@ -486,12 +489,31 @@ class PatchMatchEngine(Engine):
         params: Optional[Mapping[str, Any]] = None,
         *,
         avoid: Optional[np.ndarray] = None,
-        return_nnf: bool = False,
         progress: Optional[ProgressFn] = None,
         cancel: Optional[CancelToken] = None,
-    ):
-        """The engine contract; with ``return_nnf`` the result is ``(image, nnf)``, the
-        finest level's field in the form ``refine`` takes (a coarse-to-fine start)."""
+    ) -> np.ndarray:
+        """The engine contract."""
+        return self._fill(image, hole, sketch, params, avoid=avoid, return_nnf=False,
+                          progress=progress, cancel=cancel)
+
+    def fill_with_nnf(
+        self,
+        image: np.ndarray,
+        hole: np.ndarray,
+        sketch: Optional[np.ndarray] = None,
+        params: Optional[Mapping[str, Any]] = None,
+        *,
+        avoid: Optional[np.ndarray] = None,
+        progress: Optional[ProgressFn] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``fill`` and the finest level's field, in the form ``refine`` takes as ``nnf``
+        (a coarse-to-fine start)."""
+        return self._fill(image, hole, sketch, params, avoid=avoid, return_nnf=True,
+                          progress=progress, cancel=cancel)
+
+    def _fill(self, image, hole, sketch, params, *, avoid, return_nnf, progress, cancel):
+        """``fill`` (``return_nnf`` False) or ``fill_with_nnf`` (True)."""
         check_inputs(image, hole, sketch, avoid)
         check_cancel(cancel)
         if not hole.any():

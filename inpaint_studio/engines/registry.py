@@ -144,4 +144,4 @@ def converter(name: str) -> weights.Converter:
 def refiner_for(engine: "Engine", device: str = "auto") -> "Engine":
     """The engine that sharpens coarse-to-fine fills: ``engine`` itself if it can refine,
     else a PatchMatch engine on the same device."""
-    return engine if hasattr(engine, "refine") else create("patchmatch", device)
+    return engine if engine.can_refine else create("patchmatch", device)

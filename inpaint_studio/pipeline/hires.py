@@ -9,17 +9,17 @@ split the hole box, so each hole pixel is refined exactly once per level. (``run
 then matches the fill's colour to its surroundings, as for every fill.)
 
 The refiner is any object with ``refine(image, hole, init, *, params, closeness, avoid,
-progress, cancel[, sketch]) -> uint8`` (the PatchMatch engine); this module never imports
-engines. A refiner that also takes ``nnf=`` and ``return_nnf=`` (``takes_nnf``) gets each
-level's nearest-neighbour field from the level below (sources doubled), so only a short
-nearby search runs at the large levels. When the refiner is the coarse engine itself and
-its ``fill`` can return its field (``return_nnf=``), that field starts the
-first refined level too.
+progress, cancel[, sketch]) -> uint8`` and a ``refine_takes_nnf`` flag (the PatchMatch
+engine; ``engines.base.Engine`` declares these capabilities); this module never imports
+engines. A refiner whose ``refine_takes_nnf`` is set also takes ``nnf=`` and
+``return_nnf=``: it gets each level's nearest-neighbour field from the level below
+(sources doubled), so only a short nearby search runs at the large levels. When the
+refiner is the coarse engine itself and it declares ``fill_gives_nnf``, its
+``fill_with_nnf`` field starts the first refined level too.
 Inputs are never modified; pixels outside the hole come back bit-identical.
 """
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
@@ -80,13 +80,10 @@ def plan_tiles(hole_box: BBox, height: int, width: int, tile: int = TILE,
             for y0, y1 in rows for x0, x1 in cols]
 
 
-def _accepts(fn, *names: str) -> bool:
-    return fn is not None and set(names) <= set(inspect.signature(fn).parameters)
-
-
 def takes_nnf(refiner) -> bool:
-    """Whether ``refiner.refine`` accepts a starting NNF (``nnf=``, ``return_nnf=``)."""
-    return _accepts(refiner.refine, "nnf", "return_nnf")
+    """Whether ``refiner.refine`` accepts a starting NNF (``nnf=``, ``return_nnf=``), as the
+    refiner declares (``refine_takes_nnf``)."""
+    return bool(refiner.refine_takes_nnf)
 
 
 def upsample_nnf(coarse: np.ndarray, window: BBox) -> np.ndarray:
@@ -192,7 +189,7 @@ def fill_component(engine, image: np.ndarray, hole: np.ndarray,
     check_cancel(cancel)
     if not hole.any():
         return image.copy()
-    if refiner is None and hasattr(engine, "refine"):
+    if refiner is None and engine.can_refine:
         refiner = engine
     refine_params = dict(params or {}) if refiner is engine else {}
     refine_params["iterations"] = REFINE_ITERATIONS
@@ -213,10 +210,10 @@ def fill_component(engine, image: np.ndarray, hole: np.ndarray,
     img = resize_image(image, first.height, first.width)
     sub = sub_progress(progress, edges[0], edges[1], f"coarse fill {first.width}x{first.height}")
     nnf = None
-    if refiner is engine and engine.info.pad_multiple == 1 and _accepts(engine.fill, "return_nnf"):
+    if refiner is engine and engine.info.pad_multiple == 1 and engine.fill_gives_nnf:
         # the refiner's own coarse fill: its field starts the first refined level
-        filled, nnf = engine.fill(img, small[0], at(first, sketch), params, avoid=at(first, avoid),
-                                  return_nnf=True, progress=sub, cancel=cancel)
+        filled, nnf = engine.fill_with_nnf(img, small[0], at(first, sketch), params,
+                                           avoid=at(first, avoid), progress=sub, cancel=cancel)
     else:
         filled = fill_crop(engine, img, small[0], at(first, sketch), at(first, avoid), params,
                                 progress=sub, cancel=cancel)

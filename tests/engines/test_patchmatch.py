@@ -190,7 +190,7 @@ def test_fill_can_return_its_field(engine):
     img = _tiles(5)
     hole = _box_hole()
     plain = engine.fill(img, hole)
-    out, field = engine.fill(img, hole, return_nnf=True)
+    out, field = engine.fill_with_nnf(img, hole)
     np.testing.assert_array_equal(out, plain)  # same fill either way
     assert field.shape == hole.shape + (2,)
     src = field[hole]

@@ -39,6 +39,8 @@ class BlockRefiner:
     """Tiny stand-in for PatchMatch refine: each 8x8 block of the hole takes the known
     block that best matches the upsampled fill (cv2.matchTemplate, squared difference)."""
 
+    refine_takes_nnf = False
+
     def __init__(self, block=8):
         self.block = block
         self.calls = []
@@ -134,6 +136,8 @@ def test_small_hole_box_is_one_tile_with_a_clipped_margin():
 class CountingRefiner:
     """Adds 1 to each hole pixel it is given: a pixel refined twice would show 2."""
 
+    refine_takes_nnf = False
+
     def __init__(self):
         self.avoids = []
         self.sketches = []
@@ -161,6 +165,8 @@ def test_refine_level_touches_each_hole_pixel_once(monkeypatch):
 class NNFRefiner:
     """Takes and returns a starting NNF: records the field it is given and answers with
     the identity field (each hole pixel's source is itself) in window coordinates."""
+
+    refine_takes_nnf = True
 
     def __init__(self):
         self.given = []  # (hole, nnf or None, return_nnf)
@@ -205,11 +211,11 @@ def test_hires_passes_each_levels_nnf_up_the_pyramid():
 class FieldEngine(TruthEngine):
     """A coarse engine that, like PatchMatch, can hand back its NNF (the identity)."""
 
-    def fill(self, image, hole, sketch=None, params=None, *, avoid=None, return_nnf=False,
-             progress=None, cancel=None):
-        out = super().fill(image, hole, sketch, params, avoid=avoid)
-        if not return_nnf:
-            return out
+    can_refine = refine_takes_nnf = fill_gives_nnf = True
+
+    def fill_with_nnf(self, image, hole, sketch=None, params=None, *, avoid=None,
+                      progress=None, cancel=None):
+        out = self.fill(image, hole, sketch, params, avoid=avoid)
         ys, xs = np.mgrid[0:hole.shape[0], 0:hole.shape[1]]
         field = np.where(hole[..., None], np.stack([ys, xs], -1), -1).astype(np.int32)
         return out, field
@@ -431,8 +437,24 @@ def test_refiner_for_uses_patchmatch_unless_the_engine_refines_itself():
 
     telea = registry.create("telea", "cpu")
     refiner = registry.refiner_for(telea, "cpu")
-    assert refiner.info.name == "patchmatch" and hasattr(refiner, "refine")
+    assert refiner.info.name == "patchmatch" and refiner.can_refine and not telea.can_refine
     assert registry.refiner_for(refiner, "cpu") is refiner
+
+
+def test_capabilities_are_declared_not_probed():
+    # an engine with refine/fill_with_nnf methods that does not declare them is not used so
+    truth = periodic_texture(256, 256)
+    hole = ellipse_hole(256, 256, 128, 128, 44, 32)
+    engine = FieldEngine(truth, native_size=64)
+    engine.refiner = NNFRefiner()
+    engine.can_refine = False
+    hires.fill_component(engine, truth, hole)
+    assert engine.refiner.given == []  # levels only upsampled: its refine() was never called
+    engine.can_refine = True
+    engine.fill_gives_nnf = False
+    hires.fill_component(engine, truth, hole)
+    (h1, nnf1, _), _ = engine.refiner.given
+    assert nnf1 is None  # refined, but the coarse fill's field was not asked for
 
 
 def test_refine_window_holds_the_sources_of_the_coarser_field():
@@ -443,6 +465,8 @@ def test_refine_window_holds_the_sources_of_the_coarser_field():
     seen = []
 
     class Refiner:
+        refine_takes_nnf = True
+
         def refine(self, image, hole, init, *, params=None, closeness=0.5, avoid=None,
                    progress=None, cancel=None, sketch=None, nnf=None, return_nnf=False):
             seen.append((image.shape, nnf))
