@@ -17,7 +17,7 @@ import time
 import numpy as np
 from PIL import Image
 
-from inpaint_studio.core.imageio import JPEG_QUALITY, PNG_LEVEL, WEBP_METHOD, load_image, save_image
+from inpaint_studio.fileio import JPEG_QUALITY, PNG_LEVEL, WEBP_METHOD, load_image, save_image
 
 
 def photo(width: int, height: int) -> np.ndarray:

@@ -29,7 +29,7 @@ AUTO_DAMAGE = "auto-damage"  # --mask keyword (cli_damage)
 
 
 def image_suffixes() -> set[str]:
-    from inpaint_studio.core.imageio import EXTENSIONS
+    from inpaint_studio.fileio import EXTENSIONS
 
     return set(EXTENSIONS)
 
@@ -324,13 +324,14 @@ def fill_one(job: Job, engine, args, params: dict, on_progress) -> Optional[str]
 
     Raises UserError for bad input and Failed for engine or write errors.
     """
-    from inpaint_studio.core import fillcheck, imageio
+    from inpaint_studio import fileio
+    from inpaint_studio.core import fillcheck
     from inpaint_studio.pipeline.run import run_fill
 
     if job.mask is None:
         raise UserError(f"no mask for {job.image.name} (masks are matched by file stem)")
     check_output(job, args.overwrite)
-    picture = imageio.load_image(job.image)
+    picture = fileio.load_image(job.image)
     image = picture.pixels
     size = (picture.width, picture.height)
     if str(job.mask) == AUTO_DAMAGE:
@@ -338,11 +339,11 @@ def fill_one(job: Job, engine, args, params: dict, on_progress) -> Optional[str]
 
         hole = detect_damage(image, args)
     else:
-        hole = imageio.load_mask(job.mask, size)
-    sketch = None if job.sketch is None else imageio.load_mask(job.sketch, size)
-    avoid = None if job.avoid is None else imageio.load_mask(job.avoid, size)
-    imageio.check_can_save(job.output, *size)  # before the fill, not after it
-    notes = [n for n in [picture.warning] if n] + imageio.save_notes(job.output, picture)
+        hole = fileio.load_mask(job.mask, size)
+    sketch = None if job.sketch is None else fileio.load_mask(job.sketch, size)
+    avoid = None if job.avoid is None else fileio.load_mask(job.avoid, size)
+    fileio.check_can_save(job.output, *size)  # before the fill, not after it
+    notes = [n for n in [picture.warning] if n] + fileio.save_notes(job.output, picture)
     if not hole.any():
         notes.append(f"mask {job.mask.name} is empty: {job.image.name} copied unchanged")
         result_image = image
@@ -360,8 +361,8 @@ def fill_one(job: Job, engine, args, params: dict, on_progress) -> Optional[str]
                          "pixels unchanged (try another engine); nothing was saved")
     with runtime_step():
         try:
-            imageio.save_image(job.output, result_image, like=picture, quality=args.quality,
-                               overwrite=args.overwrite)
+            fileio.save_image(job.output, result_image, like=picture, quality=args.quality,
+                              overwrite=args.overwrite)
         except OSError as exc:
             raise UserError(f"cannot write {job.output}: {exc.strerror or exc}") from exc
     return "\n".join(notes) or None

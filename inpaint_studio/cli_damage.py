@@ -31,8 +31,7 @@ def add_detect_damage(sub) -> None:
 
 
 def cmd_detect_damage(args) -> int:
-    from inpaint_studio import cli
-    from inpaint_studio.core import imageio
+    from inpaint_studio import cli, fileio
 
     damage_options(args)
     source, output = Path(args.image), Path(args.output)
@@ -62,9 +61,9 @@ def cmd_detect_damage(args) -> int:
     for i, (photo, mask) in enumerate(jobs):
         bar.update(i, photo.name)
         try:
-            hole = detect_damage(imageio.load_image(photo).pixels, args)
+            hole = detect_damage(fileio.load_image(photo).pixels, args)
             with cli.runtime_step():
-                imageio.save_mask(mask, hole)
+                fileio.save_mask(mask, hole)
         except (UserError, cli.Failed) as exc:
             bar.finish()
             if not batch:
@@ -127,10 +126,10 @@ def auto_engine(args) -> tuple[str, str]:
         return THIN_ENGINE, "auto-damage mask"
     mask, image = Path(args.mask), Path(args.image)
     if mask.is_file() and image.is_file():
-        from inpaint_studio.core import imageio
+        from inpaint_studio import fileio
         from inpaint_studio.pipeline.damage import is_thin
 
-        picture = imageio.load_image(mask)
-        if is_thin(imageio.load_mask(mask, (picture.width, picture.height))):
+        picture = fileio.load_image(mask)
+        if is_thin(fileio.load_mask(mask, (picture.width, picture.height))):
             return THIN_ENGINE, "thin mask"
     return DEFAULT_ENGINE, ""

@@ -34,7 +34,8 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from inpaint_studio.core.imageio import load_image, save_image, to_rgb8  # noqa: E402
+from inpaint_studio.core.pixels import to_rgb8  # noqa: E402
+from inpaint_studio.fileio import load_image, save_image  # noqa: E402
 
 VAL_PERCENT = 10
 QUALITY = 92

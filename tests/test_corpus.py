@@ -95,14 +95,14 @@ def test_every_case(corpus, capsys, request):
 INTERRUPT = textwrap.dedent("""
     import os, signal, sys
     from inpaint_studio import cli
-    from inpaint_studio.core import imageio
-    real = imageio._encode
+    from inpaint_studio.fileio import write
+    real = write._encode
     def encode(f, *a):
         f.write(b"partial data")
         f.flush()
         os.kill(os.getpid(), getattr(signal, sys.argv[1]))
         real(f, *a)
-    imageio._encode = encode
+    write._encode = encode
     sys.exit(cli.main(sys.argv[2:]))
 """)
 
@@ -165,11 +165,11 @@ def test_a_full_tmpfs_fails_cleanly(tmp_path, capsys):
 MEMORY = textwrap.dedent("""
     import sys
     open("/proc/self/clear_refs", "w").write("5")  # the peak inherited from pytest's fork goes
-    from inpaint_studio.core import imageio
+    from inpaint_studio import fileio
     from inpaint_studio.core.errors import UserError
     for path in sys.argv[1:]:
         try:
-            imageio.load_image(path)
+            fileio.load_image(path)
             print("opened", path)
         except UserError as exc:
             print("refused", exc)

@@ -63,8 +63,9 @@ def sources() -> list[Path]:
 
 
 DOWN = {  # inpaint_studio packages each layer must not import
-    "core": ("commands", "pipeline", "engines", "workers", "ui", "cli", "app", "training", "paths"),
-    "commands": ("pipeline", "engines", "workers", "ui", "cli", "app", "training"),
+    "core": ("fileio", "commands", "pipeline", "engines", "workers", "ui", "cli", "app", "training", "paths"),
+    "fileio": ("commands", "pipeline", "engines", "workers", "ui", "cli", "app", "training", "paths"),
+    "commands": ("fileio", "pipeline", "engines", "workers", "ui", "cli", "app", "training"),
     "pipeline": ("commands", "engines", "workers", "ui", "cli", "app", "training"),
     "engines": ("commands", "workers", "ui", "cli", "app"),
     "workers": ("ui", "cli", "app"),
@@ -75,14 +76,7 @@ DOWN = {  # inpaint_studio packages each layer must not import
 def rules(layer: str, rel: str, top_level: bool) -> list[tuple[tuple[str, ...], str]]:
     """(forbidden module roots, reason) for one import statement of module ``rel``."""
     out = [(tuple(f"inpaint_studio.{p}" for p in DOWN.get(layer, ())), "imports point downward")]
-    if layer == "core":
-        out.append((QT + ("torch",), "core: no Qt/torch"))
-        # Exception: imageio decodes 16-bit PNGs with OpenCV, imported inside that function.
-        if not (rel == "core/imageio.py" and not top_level):
-            out.append((("cv2",), "core: no cv2"))
-        if rel != "core/imageio.py":
-            out.append((("PIL",), "core: Pillow only in core/imageio.py"))
-    if layer in ("commands", "pipeline"):
+    if layer in ("commands", "pipeline", "fileio"):
         out.append((QT + ("torch",), f"{layer}: no Qt/torch"))
     if layer == "engines":
         out.append((QT, "engines: no Qt"))
@@ -101,6 +95,12 @@ def rules(layer: str, rel: str, top_level: bool) -> list[tuple[tuple[str, ...], 
     return out
 
 
+def core_allows(name: str) -> bool:
+    """core imports the standard library, numpy and inpaint_studio (DOWN says which part)."""
+    root = name.split(".")[0]
+    return root in sys.stdlib_module_names or root in ("numpy", "inpaint_studio")
+
+
 def ui_engine_violation(names: list[str]) -> bool:
     """ui may use the engine contract and registry, never a concrete engine module."""
     return any(is_under(n, ["inpaint_studio.engines"]) and n != "inpaint_studio.engines"
@@ -115,6 +115,8 @@ def violations(path: Path) -> list[str]:
     for line, names in imports(path):
         reasons = [why for roots, why in rules(layer, rel, line in top)
                    if any(is_under(n, roots) for n in names)]
+        if layer == "core" and not core_allows(names[0]):
+            reasons.append("core: numpy and the standard library only")
         if layer == "ui" and ui_engine_violation(names):
             reasons.append("ui never imports concrete engines")
         bad += [f"{rel}:{line}: {names[0]} ({why})" for why in reasons]
@@ -126,6 +128,19 @@ def test_there_are_modules_to_check():
     assert {"core", "pipeline", "engines", "cli"} <= layers
 
 
+def test_core_loads_only_numpy_and_the_standard_library():
+    code = ("import pkgutil, importlib, sys\n"
+            "before = set(sys.modules)\n"  # what site loaded at start-up (.pth hooks)
+            "import inpaint_studio.core as core\n"
+            "for m in pkgutil.iter_modules(core.__path__):\n"
+            "    importlib.import_module('inpaint_studio.core.' + m.name)\n"
+            "roots = {m.split('.')[0] for m in set(sys.modules) - before}\n"
+            "print(sorted(r for r in roots if r not in sys.stdlib_module_names))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "['inpaint_studio', 'numpy']"
+
+
 def test_import_layers():
     problems = [v for path in sources() for v in violations(path)]
     assert problems == []
@@ -135,14 +150,19 @@ def test_checker_catches_violations(tmp_path, monkeypatch):
     fake = tmp_path / "inpaint_studio"
     for rel, text in {
         "core/bad.py": "import cv2\nfrom PIL import Image\nfrom inpaint_studio.pipeline import run\n",
+        "core/lazy.py": ("import json\nimport numpy.typing\nfrom inpaint_studio.core import types\n"
+                         "def read():\n    import tifffile\n    from inpaint_studio import fileio\n"),
+        "fileio/bad.py": ("from PySide6.QtGui import QImage\nfrom inpaint_studio.pipeline import run\n"
+                          "def f():\n    import torch\n"),
+        "fileio/fine.py": "import cv2\nfrom PIL import Image\nfrom inpaint_studio.core import pixels\n",
+        "commands/bad.py": "from inpaint_studio import fileio\n",
+        "pipeline/fine.py": "from inpaint_studio.fileio import load_image\n",
         "pipeline/bad.py": "def f():\n    import torch\n",
         "engines/bad.py": "from PySide6.QtWidgets import QWidget\n",
         "workers/bad.py": "from PySide6.QtCore import QObject\nfrom PySide6.QtGui import QImage\n",
         "ui/bad.py": ("from inpaint_studio.engines import patchmatch\n"
                       "from inpaint_studio.engines.registry import create\n"),
         "ui/also_bad.py": "from inpaint_studio.engines.gated.net import Net\n",
-        "core/imageio.py": "try:\n    import cv2\nexcept ImportError:\n    pass\n"
-                           "def png16():\n    import cv2\n",
         "workers/torchy.py": "def oom():\n    import torch\n",
         "training/qt.py": "from PySide6.QtCore import QObject\n",
         "ui/fine.py": "from inpaint_studio.engines import registry\nfrom inpaint_studio.engines.base import Engine\n",
@@ -154,9 +174,16 @@ def test_checker_catches_violations(tmp_path, monkeypatch):
     found = {path.relative_to(fake).as_posix(): [v.split(": ", 1)[1] for v in violations(path)]
              for path in sorted(fake.rglob("*.py"))}
     assert found == {
-        "core/bad.py": ["cv2 (core: no cv2)", "PIL (core: Pillow only in core/imageio.py)",
+        "core/bad.py": ["cv2 (core: numpy and the standard library only)",
+                        "PIL (core: numpy and the standard library only)",
                         "inpaint_studio.pipeline (imports point downward)"],
-        "core/imageio.py": ["cv2 (core: no cv2)"],  # module level: not the allowed lazy import
+        "core/lazy.py": ["tifffile (core: numpy and the standard library only)",  # inside a function too
+                         "inpaint_studio (imports point downward)"],
+        "fileio/bad.py": ["PySide6.QtGui (fileio: no Qt/torch)", "inpaint_studio.pipeline (imports point downward)",
+                          "torch (fileio: no Qt/torch)", "torch (torch only inside engines (and training))"],
+        "fileio/fine.py": [],
+        "commands/bad.py": ["inpaint_studio (imports point downward)"],
+        "pipeline/fine.py": [],
         "pipeline/bad.py": ["torch (pipeline: no Qt/torch)",
                             "torch (torch only inside engines (and training))"],
         "workers/torchy.py": ["torch (torch only inside engines (and training))"],

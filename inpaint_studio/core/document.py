@@ -8,7 +8,7 @@
 - ``avoid``: bool, the sampling area: never sample from it, or (``avoid_only`` True)
   sample only from it; ``sample_exclusion()`` gives what a fill must not sample;
 
-plus ``picture`` (opaque metadata from core.imageio, passed back when saving),
+plus ``picture`` (opaque metadata from fileio, passed back when saving),
 ``path`` and ``modified`` (kept in sync by commands.History: not clean -> modified).
 
 Layers are changed in place by commands; whoever changes pixels calls

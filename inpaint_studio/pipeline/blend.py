@@ -2,13 +2,14 @@
 
 Only pixels with alpha > 0 change; alpha 1 (the hole) takes the fill exactly, the
 optional feather band ramps down outside the hole. Extra channels (alpha) never change.
-uint16 images get the fill scaled by 257 (0..255 -> 0..65535).
+uint16 images get the fill scaled by 257 (0..255 -> 0..65535, ``core.pixels.to16``).
 """
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
+from inpaint_studio.core.pixels import to_dtype
 from inpaint_studio.core.types import BBox
 
 
@@ -44,13 +45,6 @@ AUTO_FEATHER_PIXELS = 400  # feather "auto": one pixel of blend per this many of
 def auto_feather(height: int, width: int) -> int:
     """Blend band for a photo of this size: 0 below 200 px, 2 at 1000 px, 10 at 4000 px."""
     return int(round(max(height, width) / AUTO_FEATHER_PIXELS))
-
-
-def to_dtype(fill: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """RGB uint8 fill in the target dtype (uint8 or uint16)."""
-    if np.dtype(dtype) == np.uint16:
-        return fill.astype(np.uint16) * np.uint16(257)
-    return fill.astype(dtype, copy=False)
 
 
 def composite(base: np.ndarray, fill: np.ndarray, alpha: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ from typing import Any, Mapping, Optional
 import numpy as np
 
 from inpaint_studio.core.errors import UserError
-from inpaint_studio.core.imageio import to_rgb8
+from inpaint_studio.core.pixels import to_rgb8
 from inpaint_studio.core.types import BBox, CancelToken, ProgressFn, check_cancel
 from inpaint_studio.pipeline import hires as _hires
 from inpaint_studio.pipeline.blend import auto_feather, composite, feather_alpha, feather_band

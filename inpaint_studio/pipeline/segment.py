@@ -21,7 +21,7 @@ import numpy as np
 
 from inpaint_studio.core import raster
 from inpaint_studio.core.errors import UserError
-from inpaint_studio.core.imageio import to_rgb8
+from inpaint_studio.core.pixels import to_rgb8
 from inpaint_studio.core.types import BBox
 
 WORK_SIDE = 320  # GrabCut's working size (long side of the crop)

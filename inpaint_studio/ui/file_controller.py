@@ -6,7 +6,7 @@ file that was opened. The first Save of an opened photo asks "Overwrite original
 later Saves of that photo go straight to it. A file written by Save As belongs to the
 session, so Save writes to it without asking. Save with no changes writes nothing (no
 needless JPEG re-encode). JPEG quality is asked once per photo, on its first JPEG save.
-Every write goes through a temp file and a rename (core.imageio).
+Every write goes through a temp file and a rename (fileio).
 
 The controller owns that state; the window adopts a loaded photo on ``loaded`` and
 shows ``status`` messages. It reads the window's document and history (``window``).
@@ -20,8 +20,8 @@ import numpy as np
 from PySide6.QtCore import QEventLoop, QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox
 
+from inpaint_studio import fileio
 from inpaint_studio.commands.edits import MaskOp
-from inpaint_studio.core import imageio
 from inpaint_studio.core.errors import UserError
 from inpaint_studio.ui.dialogs import dialogs
 
@@ -30,9 +30,9 @@ MASK_FILTER = "Masks (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp);;All files (
 MAX_RECENT = 10
 
 
-def load_document_parts(path) -> tuple[np.ndarray, "imageio.Picture"]:
+def load_document_parts(path) -> tuple[np.ndarray, "fileio.Picture"]:
     """Read a photo; the pixels come back writeable (the document edits them in place)."""
-    picture = imageio.load_image(path)
+    picture = fileio.load_image(path)
     return np.require(picture.pixels, requirements=["C", "W"]), picture
 
 
@@ -132,7 +132,7 @@ class FileController(QObject):
         QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)  # show both now
         problem = ""
         try:
-            imageio.save_image(path, doc.image, like=doc.picture, quality=quality)
+            fileio.save_image(path, doc.image, like=doc.picture, quality=quality)
         except UserError as error:
             problem = str(error)
         except OSError as error:
@@ -168,7 +168,7 @@ class FileController(QObject):
         if not path:
             return
         try:
-            mask = imageio.load_mask(path, (doc.width, doc.height))
+            mask = fileio.load_mask(path, (doc.width, doc.height))
             self.window.canvas.cancel_gesture()
             self.window.history.push(MaskOp.apply(doc, "import", mask=mask))
         except UserError as error:
@@ -185,7 +185,7 @@ class FileController(QObject):
         if not Path(path).suffix:
             path += ".png"
         try:
-            imageio.save_mask(path, doc.mask)
+            fileio.save_mask(path, doc.mask)
             also = self.window.removal.export_avoid(path)
             self.status.emit(f"Mask saved to {Path(path).name}{also}", 4000)
         except UserError as error:

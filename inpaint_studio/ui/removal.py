@@ -16,9 +16,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QDockWidget
 
+from inpaint_studio import fileio
 from inpaint_studio.commands.edits import ApplyFill, MaskOp
 from inpaint_studio.commands.sampling import SampleMode
-from inpaint_studio.core import imageio
 from inpaint_studio.core.errors import UserError
 from inpaint_studio.core.types import BBox
 from inpaint_studio.engines import registry
@@ -135,7 +135,7 @@ class RemovalTools:
         path = Path(mask_path)
         path = path.with_name(f"{path.stem}-avoid.png")
         try:
-            imageio.save_mask(path, exclusion)
+            fileio.save_mask(path, exclusion)
         except UserError as error:
             return f"; sampling area not saved: {error}"
         return f" and the sampling area to {path.name}"

@@ -6,9 +6,8 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 import fake_engines
-from inpaint_studio import app, logs
+from inpaint_studio import app, fileio, logs
 from inpaint_studio.commands.edits import MaskStroke
-from inpaint_studio.core import imageio
 from inpaint_studio.ui.dialogs import dialogs
 from inpaint_studio.ui.main_window import MainWindow
 from photos import make_photo
@@ -44,7 +43,7 @@ def test_sixteen_bit_rgba_photo_keeps_depth_and_alpha(qtbot, window, tmp_path, m
     pixels = rng.integers(0, 65535, (40, 52, 4), dtype=np.uint16)
     pixels[..., 3] = np.linspace(0, 65535, 52, dtype=np.uint16)[None, :]
     src, out = tmp_path / "deep.png", tmp_path / "deep-out.png"
-    imageio.save_image(src, pixels)
+    fileio.save_image(src, pixels)
     assert window.open_path(src)
     doc = window.document
     assert doc.image.dtype == np.uint16 and doc.image.shape[2] == 4
@@ -62,7 +61,7 @@ def test_sixteen_bit_rgba_photo_keeps_depth_and_alpha(qtbot, window, tmp_path, m
 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), "")))
     window.named_actions["save"].trigger()
-    back = imageio.load_image(out).pixels
+    back = fileio.load_image(out).pixels
     assert back.dtype == np.uint16 and back.shape == pixels.shape
     assert np.array_equal(back[~hole], pixels[~hole])
     assert np.array_equal(back[..., 3], pixels[..., 3])  # alpha untouched, even in the hole

@@ -9,8 +9,8 @@ from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, Qt
 
 import fake_engines
+from inpaint_studio import fileio
 from inpaint_studio.commands.edits import ApplyFill, MaskStroke, SketchStroke
-from inpaint_studio.core import imageio
 from inpaint_studio.core.errors import UserError
 from inpaint_studio.core.types import BBox
 from inpaint_studio.ui.dialogs import dialogs
@@ -178,14 +178,14 @@ def test_open_save_round_trip_through_actions(qtbot, window, photo, tmp_path, mo
     window.named_actions["save"].trigger()
     assert asked == ["photo.png"]
     assert np.array_equal(np.asarray(Image.open(path)), pixels)
-    assert np.array_equal(imageio.load_image(out).pixels, doc.image)
+    assert np.array_equal(fileio.load_image(out).pixels, doc.image)
     assert not doc.modified and doc.path == out
     # the new file is ours: Save writes it without asking
     stroke(window, MaskStroke, [(100, 80), (120, 90)], radius=4)
     fill_and_wait(qtbot, window, "flat")
     window.named_actions["save"].trigger()
     assert asked == ["photo.png"]
-    assert np.array_equal(imageio.load_image(out).pixels, doc.image)
+    assert np.array_equal(fileio.load_image(out).pixels, doc.image)
     assert str(out.resolve()) == window.files.recent_files()[0]
 
 
@@ -194,7 +194,7 @@ def test_saving_shows_a_busy_cursor_and_message_then_restores_them(qtbot, opened
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     seen, warnings = [], []
-    real_save = imageio.save_image
+    real_save = fileio.save_image
 
     def spy(path, *args, **kwargs):
         cursor = QApplication.overrideCursor()
@@ -203,7 +203,7 @@ def test_saving_shows_a_busy_cursor_and_message_then_restores_them(qtbot, opened
             raise UserError(f"{path}: cannot write here")
         return real_save(path, *args, **kwargs)
 
-    monkeypatch.setattr(imageio, "save_image", spy)
+    monkeypatch.setattr(fileio, "save_image", spy)
     monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: warnings.append(
         (QApplication.overrideCursor(), text)))
     assert opened.files._write(tmp_path / "good.png")
@@ -229,7 +229,7 @@ def test_overwrite_original_asked_once_and_jpeg_quality_once(qtbot, window, tmp_
         window.named_actions["save"].trigger()
         assert not window.document.modified
     assert asked == ["shot.jpg"] and qualities == [1]
-    assert imageio.load_image(path).pixels.shape == (40, 50, 3)
+    assert fileio.load_image(path).pixels.shape == (40, 50, 3)
 
 
 def test_mask_export_import_round_trip(qtbot, opened, tmp_path, monkeypatch):

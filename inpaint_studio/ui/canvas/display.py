@@ -10,16 +10,20 @@ import numpy as np
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QImage, QPainter
 
+from inpaint_studio.core.pixels import to8
 from inpaint_studio.core.types import BBox
 
 MIN_LEVEL_SIDE = 256
 
 
 def to_display(pixels: np.ndarray) -> np.ndarray:
-    """(H, W, 3|4) uint8/uint16 -> (H, W, 4) uint8 in QImage's 32-bit BGRA byte order."""
-    if pixels.dtype == np.uint16:
-        pixels = (pixels >> 8).astype(np.uint8)
-    elif pixels.dtype != np.uint8:
+    """(H, W, 3|4) uint8/uint16 -> (H, W, 4) uint8 in QImage's 32-bit BGRA byte order.
+
+    16-bit pixels are shown by ``core.pixels.to8``, the rounding a save to JPEG uses.
+    """
+    if pixels.dtype in (np.uint8, np.uint16):
+        pixels = to8(pixels)
+    else:
         pixels = np.clip(pixels, 0, 255).astype(np.uint8)
     if pixels.ndim == 2:
         pixels = np.repeat(pixels[:, :, None], 3, axis=2)

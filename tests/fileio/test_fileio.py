@@ -1,4 +1,4 @@
-"""Real file round-trips for core.imageio with small generated images."""
+"""Real file round-trips for fileio with small generated images."""
 from __future__ import annotations
 
 import io
@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms, ImageOps
 
-from inpaint_studio.core import imageio
 from inpaint_studio.core.errors import UserError
-from inpaint_studio.core.imageio import Picture, load_image, load_mask, save_image, save_mask, to_rgb8
+from inpaint_studio.core.pixels import to_rgb8
+from inpaint_studio.fileio import Picture, deep, formats, load_image, load_mask, save_image, save_mask
 
 SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
@@ -166,7 +166,7 @@ def test_16bit_png_keeps_icc_exif_and_orientation(tmp_path):
     pixels = gradient(10, 14, 3, np.uint16)
     src = tmp_path / "deep.png"
     with open(src, "wb") as f:  # written by our encoder with orientation 6, then reloaded
-        imageio._write_png16(f, pixels, camera_exif(6).tobytes(), SRGB)
+        deep.write_png16(f, pixels, camera_exif(6).tobytes(), SRGB)
     picture = load_image(src)
     assert np.array_equal(picture.pixels, np.rot90(pixels, -1))
     assert picture.icc == SRGB
@@ -185,7 +185,7 @@ def test_16bit_png_is_decoded_once(tmp_path, monkeypatch, where):
 
     pixels = gradient(10, 14, 3, np.uint16)
     buf = io.BytesIO()
-    imageio._write_png16(buf, pixels, None if where == "none" else camera_exif(6).tobytes(), None)
+    deep.write_png16(buf, pixels, None if where == "none" else camera_exif(6).tobytes(), None)
     data = buf.getvalue()
     if where == "after":  # move the eXIf chunk just before IEND, as some writers do
         start = data.index(b"eXIf") - 4
@@ -437,7 +437,7 @@ def test_decompression_bomb_header_only(tmp_path):
 def test_decompression_bomb_cap_is_configurable(tmp_path, monkeypatch):
     path = tmp_path / "big.png"
     Image.fromarray(gradient(100, 100)).save(path)
-    monkeypatch.setattr(imageio, "MAX_PIXELS", 5000)
+    monkeypatch.setattr(formats, "MAX_PIXELS", 5000)
     with pytest.raises(UserError, match="100x100 = 10,000 pixels.*5,000"):
         load_image(path)
 
@@ -518,7 +518,7 @@ def test_failed_16bit_save_removes_temp(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise ValueError("encoder exploded")
 
-    monkeypatch.setattr(imageio, "_paeth", broken)
+    monkeypatch.setattr(deep, "paeth", broken)
     with pytest.raises(UserError, match="encoder exploded"):
         save_image(tmp_path / "deep.png", gradient(8, 8, 3, np.uint16))
     assert files_in(tmp_path) == []

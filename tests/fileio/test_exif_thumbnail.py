@@ -9,7 +9,7 @@ import pytest
 from PIL import ExifTags, Image
 
 from inpaint_studio import cli
-from inpaint_studio.core import exifthumb
+from inpaint_studio.fileio import exifthumb
 
 RED = (230, 20, 20)
 
