@@ -8,7 +8,6 @@ function takes the parsed args and returns an exit code. Errors: a UserError exi
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
 import os
 import re
@@ -19,81 +18,13 @@ from pathlib import Path
 from typing import Optional
 
 from inpaint_studio import interrupts
+from inpaint_studio.cli_common import PROG, Failed, ProgressBar, error, image_suffixes, is_image, runtime_step, warn
 from inpaint_studio.core.errors import Cancelled, UserError
 from inpaint_studio.core.settings import EngineSettings
 
 BLEND_DEFAULTS = EngineSettings()  # the editor's and the CLI's fill defaults
 
-PROG = "inpaint-studio"
 AUTO_DAMAGE = "auto-damage"  # --mask keyword (cli_damage)
-
-
-def image_suffixes() -> set[str]:
-    from inpaint_studio.fileio import EXTENSIONS
-
-    return set(EXTENSIONS)
-
-
-class Failed(Exception):
-    """A one-line error with its exit code (1: runtime failure, 2: usage/input)."""
-
-    def __init__(self, message: str, code: int = 1) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-@contextlib.contextmanager
-def runtime_step():
-    """Report UserErrors raised inside as runtime failures (exit 1), not input errors."""
-    try:
-        yield
-    except UserError as exc:
-        raise Failed(str(exc), 1) from exc
-
-
-def error(message: str) -> None:
-    print(f"{PROG}: error: {message}", file=sys.stderr)
-
-
-def warn(message: str) -> None:
-    print(f"{PROG}: warning: {message}", file=sys.stderr)
-
-
-class ProgressBar:
-    """Plain-text progress on stderr: ``[#####     ]  12/40 name.jpg``, redrawn with \\r on a
-    terminal; elsewhere (a log file, a pipe) one line per item, or per tenth of a single one."""
-
-    def __init__(self, total: int, width: int = 24, stream=None) -> None:
-        self.total, self.width = total, width
-        self.stream = stream if stream is not None else sys.stderr
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self._last = ""
-        self._step = None
-
-    def update(self, done: float, label: str = "") -> None:
-        fraction = min(max(done / self.total, 0.0), 1.0) if self.total else 1.0
-        filled = int(round(fraction * self.width))
-        count = f"{int(done)}/{self.total}" if self.total > 1 else f"{int(fraction * 100):3d}%"
-        line = f"[{'#' * filled}{' ' * (self.width - filled)}] {count} {label}".rstrip()
-        if not self.tty:
-            step = int(done) if self.total > 1 else int(fraction * 10)
-            if step != self._step:
-                self._step = step
-                self.stream.write(line + "\n")
-                self.stream.flush()
-            return
-        if line != self._last:
-            pad = " " * max(0, len(self._last) - len(line))
-            self.stream.write("\r" + line + pad)
-            self.stream.flush()
-            self._last = line
-
-    def finish(self) -> None:
-        """End the bar's line so the next message starts on a fresh one."""
-        if self._last:
-            self.stream.write("\n")
-            self.stream.flush()
-            self._last = ""
 
 
 # ---- edit ------------------------------------------------------------------------------
@@ -235,14 +166,10 @@ class Job:
     avoid: Optional[Path] = None
 
 
-def _is_image(path: Path) -> bool:
-    return path.is_file() and path.suffix.lower() in image_suffixes() and not path.name.startswith(".")
-
-
 def _by_stem(folder: Path, what: str) -> dict[str, Path]:
     found: dict[str, Path] = {}
     for path in sorted(folder.iterdir()):
-        if _is_image(path):
+        if is_image(path):
             if path.stem in found:
                 raise UserError(f"two {what} files named '{path.stem}' in {folder}")
             found[path.stem] = path
@@ -287,7 +214,7 @@ def plan_jobs(args) -> list[Job]:
     avoids = _layer_source(args.avoid, "avoid mask")
     if output.exists() and not output.is_dir():
         raise UserError(f"output must be a folder for a batch, but {output} is a file")
-    images = [p for p in sorted(source.iterdir()) if _is_image(p)]
+    images = [p for p in sorted(source.iterdir()) if is_image(p)]
     if not images:
         raise UserError(f"no images found in {source}")
     jobs = []

@@ -31,13 +31,13 @@ def add_detect_damage(sub) -> None:
 
 
 def cmd_detect_damage(args) -> int:
-    from inpaint_studio import cli, fileio
+    from inpaint_studio import cli_common, fileio
 
     damage_options(args)
     source, output = Path(args.image), Path(args.output)
     batch = source.is_dir()
     if batch:
-        photos = [p for p in sorted(source.iterdir()) if cli._is_image(p)]
+        photos = [p for p in sorted(source.iterdir()) if cli_common.is_image(p)]
         if not photos:
             raise UserError(f"no images found in {source}")
         if output.exists() and not output.is_dir():
@@ -45,7 +45,7 @@ def cmd_detect_damage(args) -> int:
         try:
             output.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise cli.Failed(f"cannot create output folder {output}: {exc.strerror or exc}") from exc
+            raise cli_common.Failed(f"cannot create output folder {output}: {exc.strerror or exc}") from exc
     elif source.is_file():
         photos = [source]
     else:
@@ -56,25 +56,25 @@ def cmd_detect_damage(args) -> int:
             raise UserError(f"{mask} already exists (use --overwrite to replace it)")
         if mask.resolve() == photo.resolve():
             raise UserError(f"output {mask} is the input photo")
-    bar = cli.ProgressBar(len(jobs))
+    bar = cli_common.ProgressBar(len(jobs))
     failures = []
     for i, (photo, mask) in enumerate(jobs):
         bar.update(i, photo.name)
         try:
             hole = detect_damage(fileio.load_image(photo).pixels, args)
-            with cli.runtime_step():
+            with cli_common.runtime_step():
                 fileio.save_mask(mask, hole)
-        except (UserError, cli.Failed) as exc:
+        except (UserError, cli_common.Failed) as exc:
             bar.finish()
             if not batch:
                 raise
-            cli.error(f"{photo.name}: {exc}")
+            cli_common.error(f"{photo.name}: {exc}")
             failures.append(getattr(exc, "code", 2))
             continue
         bar.finish()
         print(f"{mask}: {100 * hole.mean():.2f} % of {photo.name} flagged")
     if failures:
-        cli.error(f"{len(failures)} of {len(jobs)} images failed")
+        cli_common.error(f"{len(failures)} of {len(jobs)} images failed")
         return max(failures)
     return 0
 

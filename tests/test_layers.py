@@ -216,3 +216,113 @@ def test_modules_import_without_torch(module):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False"
+
+
+# ---------------------------------------------------------------- import cycles
+
+
+def type_checking_lines(path: Path) -> set[int]:
+    """Lines of imports under ``if TYPE_CHECKING:`` (never run, so they close no cycle)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    lines = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            lines |= {n.lineno for stmt in node.body for n in ast.walk(stmt)
+                      if isinstance(n, (ast.Import, ast.ImportFrom))}
+    return lines
+
+
+def import_graph() -> dict[str, set[str]]:
+    """module -> the package's modules it imports anywhere in its text (module level or
+    inside a function, which runs later but still closes a circle), TYPE_CHECKING aside.
+    ``from a import b`` points to ``a.b`` when that is a module, else to ``a``."""
+    paths = {module_name(p): p for p in sources()}
+    graph: dict[str, set[str]] = {}
+    for name, path in paths.items():
+        skip = type_checking_lines(path)
+        targets = set()
+        for line, names in imports(path):
+            if line in skip:
+                continue
+            base, members = names[0], names[1:]
+            found = [m for m in members if m in paths]
+            targets.update(found or ([base] if base in paths else []))
+        graph[name] = targets - {name}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every import circle: Tarjan's strongly connected components with more than one
+    module (or a module importing itself), each sorted, the list sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1 or v in graph.get(v, ()):
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return sorted(found)
+
+
+def test_cycle_finder_on_a_small_graph():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a", "d"}, "d": set(), "e": {"a", "e"},
+             "f": {"g"}, "g": {"f"}, "h": {"d"}}
+    assert cycles(graph) == [["a", "b", "c"], ["e"], ["f", "g"]]
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": set()}) == []  # a chain is no circle
+
+
+def test_no_import_cycles():
+    graph = import_graph()
+    assert "inpaint_studio.pipeline.hires" in graph["inpaint_studio.pipeline.run"]  # the graph is real
+    assert cycles(graph) == []
+
+
+def test_cycle_check_reads_function_local_imports(tmp_path, monkeypatch):
+    fake = tmp_path / "inpaint_studio"
+    files = {
+        "__init__.py": "",
+        "pipeline/__init__.py": "",
+        # the circle issue 18 found: run imports hires, hires imports run inside a function
+        "pipeline/run.py": "from inpaint_studio.pipeline import hires\ndef fill_crop(): pass\n",
+        "pipeline/hires.py": "def f():\n    from inpaint_studio.pipeline import run\n    run.fill_crop()\n",
+        # a back-import only for type checkers runs never
+        "engines/__init__.py": "",
+        "engines/registry.py": "from inpaint_studio.engines import weights\n",
+        "engines/weights.py": ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                               "    from inpaint_studio.engines.registry import ENGINES\n"),
+        # a name from a module (not a submodule) points to that module
+        "core/__init__.py": "",
+        "core/a.py": "from inpaint_studio.core.b import thing\n",
+        "core/b.py": "import numpy\nthing = 1\n",
+    }
+    for rel, text in files.items():
+        (fake / rel).parent.mkdir(parents=True, exist_ok=True)
+        (fake / rel).write_text(text)
+    monkeypatch.setattr(sys.modules[__name__], "PACKAGE", fake)
+    graph = import_graph()
+    assert graph["inpaint_studio.core.a"] == {"inpaint_studio.core.b"}
+    assert graph["inpaint_studio.engines.weights"] == set()
+    assert cycles(graph) == [["inpaint_studio.pipeline.hires", "inpaint_studio.pipeline.run"]]
