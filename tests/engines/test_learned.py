@@ -1,5 +1,4 @@
 """LearnedEngine: weight choice, strict loading, pre/post-processing, OOM fallback."""
-import sys
 import types
 
 import numpy as np
@@ -8,6 +7,7 @@ import torch
 
 from inpaint_studio.core.errors import Cancelled, UserError
 from inpaint_studio.core.types import CancelToken
+from inpaint_studio.engines import learned
 from inpaint_studio.engines.base import EngineInfo
 from inpaint_studio.engines.learned import LearnedEngine, match_state_dict, to_tensors, to_uint8
 
@@ -41,7 +41,7 @@ def fake_weights(monkeypatch, installed):
     module = types.SimpleNamespace(
         missing_reason=lambda e: "" if e in installed else f"weights '{e}' are not installed",
         load_state_dict=lambda e, device="cpu": loads.append(e) or {"offset": torch.tensor([installed[e]])})
-    monkeypatch.setitem(sys.modules, "inpaint_studio.engines.weights", module)
+    monkeypatch.setattr(learned, "weights", module)  # what LearnedEngine.load reads
     return loads
 
 
