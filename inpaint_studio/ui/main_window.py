@@ -37,6 +37,7 @@ from inpaint_studio.ui.removal import RemovalTools, removal_tools
 from inpaint_studio.ui.tools.brush import BrushSettings, BrushTool
 from inpaint_studio.ui.tools.heal import HealTool
 from inpaint_studio.ui.tools.selection import LassoTool, PolygonTool, RectTool
+from inpaint_studio.ui.tools.target import EditTarget
 from inpaint_studio.ui.weights_controller import WeightsController
 from inpaint_studio.workers.engine_service import EngineService
 
@@ -66,16 +67,18 @@ class MainWindow(QMainWindow):
         self.named_actions = build_actions(self)
         self.brush = BrushSettings(size=float(self.prefs.brush.size), hardness=self.prefs.brush.hardness)
         self.pen = BrushSettings(size=4.0, hardness=1.0)
+        target = EditTarget(lambda: self.document, lambda: self.history, filling=lambda: self.filling,
+                            heal=self.heal, status=self.statusBar().showMessage)
         self.tools = {
-            "tool_brush": BrushTool(self, self.brush, "brush", True),
-            "tool_eraser": BrushTool(self, self.brush, "eraser", False),
-            "tool_lasso": LassoTool(self),
-            "tool_polygon": PolygonTool(self),
-            "tool_rect": RectTool(self),
-            "tool_sketch": BrushTool(self, self.pen, "sketch pen", True, sketch=True),
-            "tool_sketch_eraser": BrushTool(self, self.pen, "sketch eraser", False, sketch=True),
-            "tool_heal": HealTool(self, BrushSettings(size=12.0, hardness=1.0)),
-            **removal_tools(self, self.brush),  # smart select, sampling brush and eraser
+            "tool_brush": BrushTool(target, self.brush, "brush", True),
+            "tool_eraser": BrushTool(target, self.brush, "eraser", False),
+            "tool_lasso": LassoTool(target),
+            "tool_polygon": PolygonTool(target),
+            "tool_rect": RectTool(target),
+            "tool_sketch": BrushTool(target, self.pen, "sketch pen", True, sketch=True),
+            "tool_sketch_eraser": BrushTool(target, self.pen, "sketch eraser", False, sketch=True),
+            "tool_heal": HealTool(target, BrushSettings(size=12.0, hardness=1.0)),
+            **removal_tools(target, self.brush),  # smart select, sampling brush and eraser
         }
         self._build_panels()
         build_menus_and_toolbars(self)

@@ -23,8 +23,10 @@ from inpaint_studio.core.errors import UserError
 from inpaint_studio.core.types import BBox
 from inpaint_studio.engines import registry
 from inpaint_studio.ui.panels.removal_panel import RemovalPanel
+from inpaint_studio.ui.tools.brush import BrushSettings
 from inpaint_studio.ui.tools.sampling import SamplingBrush
 from inpaint_studio.ui.tools.smart_select import SmartSelectTool
+from inpaint_studio.ui.tools.target import EditTarget
 from inpaint_studio.workers.engine_service import FillJob
 
 EXCLUDE_COLOUR = QColor(255, 170, 0)  # amber: never sample here
@@ -32,10 +34,10 @@ ONLY_COLOUR = QColor(150, 90, 255)  # violet: sample only here
 KEPT = 3
 
 
-def removal_tools(window, brush) -> dict:
-    return {"tool_smart": SmartSelectTool(window),
-            "tool_sample": SamplingBrush(window, brush, "sampling brush", True),
-            "tool_sample_eraser": SamplingBrush(window, brush, "sampling eraser", False)}
+def removal_tools(target: EditTarget, brush: BrushSettings) -> dict:
+    return {"tool_smart": SmartSelectTool(target),
+            "tool_sample": SamplingBrush(target, brush, "sampling brush", True),
+            "tool_sample_eraser": SamplingBrush(target, brush, "sampling eraser", False)}
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 ``press``/``move``/``release`` drive one gesture; ``release`` (and ``double_click``)
 return True while the gesture goes on (the polygon lasso), False once it is done.
-Each finished gesture pushes exactly one step onto the editor's history.
+Each finished gesture pushes exactly one step onto the editor's history. A tool sees the
+editor only through an ``EditTarget`` (ui.tools.target), never the window.
 """
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ from typing import Optional
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QPainter
 
+from inpaint_studio.ui.tools.target import EditTarget
+
 
 class Tool:
     name = "tool"
     cursor = Qt.CrossCursor
 
-    def __init__(self, editor) -> None:
-        self.editor = editor  # has .document and .history
+    def __init__(self, target: EditTarget) -> None:
+        self.target = target
 
     @property
     def busy(self) -> bool:

@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor, QPainter, QPen
 from inpaint_studio.commands.edits import MaskStroke, SketchStroke
 from inpaint_studio.core import raster
 from inpaint_studio.ui.tools.base import Tool
+from inpaint_studio.ui.tools.target import EditTarget
 
 MIN_SIZE, MAX_SIZE = 1, 2000
 
@@ -33,8 +34,9 @@ class BrushSettings:
 class BrushTool(Tool):
     """Mask brush/eraser (``sketch=False``) or sketch pen/eraser; ``value`` False erases."""
 
-    def __init__(self, editor, settings: BrushSettings, name: str, value: bool, sketch: bool = False) -> None:
-        super().__init__(editor)
+    def __init__(self, target: EditTarget, settings: BrushSettings, name: str, value: bool,
+                 sketch: bool = False) -> None:
+        super().__init__(target)
         self.settings = settings
         self.name = name
         self.value = value
@@ -53,7 +55,7 @@ class BrushTool(Tool):
         return self.settings.size / 2
 
     def press(self, view, pos, event) -> None:
-        self._stroke = self.stroke_class.begin(self.editor.document, radius=self.radius,
+        self._stroke = self.stroke_class.begin(self.target.document, radius=self.radius,
                                                value=self.value, hardness=self.settings.hardness)
         self._last = pos
         self._stroke.add_segment((pos.x(), pos.y()), (pos.x(), pos.y()))
@@ -70,7 +72,7 @@ class BrushTool(Tool):
         if self._stroke is not None:
             if pos != self._last:
                 self._stroke.add_segment((self._last.x(), self._last.y()), (pos.x(), pos.y()))
-            self.editor.history.push(self._stroke.end())
+            self.target.push(self._stroke.end())
             self._stroke = None
         return False
 

@@ -1,6 +1,6 @@
 """Spot healing (H): paint over a speck or scratch; on release what was painted is filled.
 
-The stroke paints the mask as usual, but is not pushed: ``editor.heal(stroke, footprint)``
+The stroke paints the mask as usual, but is not pushed: ``target.heal(stroke, footprint)``
 fills the footprint (the pixels this stroke covered, also where the mask already was) and
 pushes stroke + fill as one step, or the editor undoes the stroke if it cannot fill.
 """
@@ -10,16 +10,17 @@ import numpy as np
 
 from inpaint_studio.core import raster
 from inpaint_studio.ui.tools.brush import BrushSettings, BrushTool
+from inpaint_studio.ui.tools.target import EditTarget
 
 
 class HealTool(BrushTool):
-    def __init__(self, editor, settings: BrushSettings) -> None:
-        super().__init__(editor, settings, "heal", True)
+    def __init__(self, target: EditTarget, settings: BrushSettings) -> None:
+        super().__init__(target, settings, "heal", True)
         self._points: list[tuple[float, float]] = []
 
     def press(self, view, pos, event) -> None:
-        if self.editor.filling:
-            self.editor.statusBar().showMessage("Wait for the fill to finish before healing.", 3000)
+        if self.target.filling:
+            self.target.show_status("Wait for the fill to finish before healing.", 3000)
             return
         super().press(view, pos, event)
         self._points = [(pos.x(), pos.y())]
@@ -36,10 +37,10 @@ class HealTool(BrushTool):
         if pos != self._last:
             stroke.add_segment((self._last.x(), self._last.y()), (pos.x(), pos.y()))
             self._points.append((pos.x(), pos.y()))
-        footprint = self.footprint(self.editor.document.mask.shape)
+        footprint = self.footprint(self.target.document.mask.shape)
         done = stroke.end()
         if done is not None or footprint.any():  # a dab on mask already there still heals it
-            self.editor.heal(done, footprint)
+            self.target.heal(done, footprint)
         return False
 
     def footprint(self, shape) -> np.ndarray:

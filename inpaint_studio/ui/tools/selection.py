@@ -8,6 +8,7 @@ from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPolygonF
 
 from inpaint_studio.commands.edits import Lasso, RectSelect
 from inpaint_studio.ui.tools.base import Tool, subtract_modifier
+from inpaint_studio.ui.tools.target import EditTarget
 
 ADD_COLOUR = QColor(255, 255, 255)
 SUB_COLOUR = QColor(255, 170, 60)
@@ -21,8 +22,8 @@ def _preview_pens(subtract: bool):
 class _PathTool(Tool):
     """Shared state: image-space points and the damage rectangle of the preview."""
 
-    def __init__(self, editor) -> None:
-        super().__init__(editor)
+    def __init__(self, target: EditTarget) -> None:
+        super().__init__(target)
         self.points: list[QPointF] = []
         self.subtract = False
         self._cursor_pos: Optional[QPointF] = None
@@ -47,7 +48,7 @@ class _PathTool(Tool):
         self._damage(view)
         self.points = []
         if len(pts) >= 3:
-            self.editor.history.push(Lasso.apply(self.editor.document, pts, add=not self.subtract))
+            self.target.push(Lasso.apply(self.target.document, pts, add=not self.subtract))
 
     def cancel(self, view) -> None:
         self._damage(view)
@@ -153,8 +154,8 @@ class PolygonTool(_PathTool):
 class RectTool(Tool):
     name = "rect"
 
-    def __init__(self, editor) -> None:
-        super().__init__(editor)
+    def __init__(self, target: EditTarget) -> None:
+        super().__init__(target)
         self.start: Optional[QPointF] = None
         self.end: Optional[QPointF] = None
         self.subtract = False
@@ -184,8 +185,8 @@ class RectTool(Tool):
         if self.start is not None:
             self._damage(view)
             start, self.start, self.end = self.start, None, None
-            self.editor.history.push(RectSelect.apply(self.editor.document, start.x(), start.y(),
-                                                      pos.x(), pos.y(), add=not self.subtract))
+            self.target.push(RectSelect.apply(self.target.document, start.x(), start.y(),
+                                              pos.x(), pos.y(), add=not self.subtract))
         return False
 
     def cancel(self, view) -> None:

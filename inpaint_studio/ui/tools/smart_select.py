@@ -13,6 +13,7 @@ from inpaint_studio.core import raster
 from inpaint_studio.pipeline.segment import select_object
 from inpaint_studio.ui.tools.base import Tool, subtract_modifier
 from inpaint_studio.ui.tools.selection import ADD_COLOUR, SUB_COLOUR, _preview_pens
+from inpaint_studio.ui.tools.target import EditTarget
 
 SCRIBBLE_RADIUS = 3.0  # view pixels
 
@@ -20,8 +21,8 @@ SCRIBBLE_RADIUS = 3.0  # view pixels
 class SmartSelectTool(Tool):
     name = "smart select"
 
-    def __init__(self, editor) -> None:
-        super().__init__(editor)
+    def __init__(self, target: EditTarget) -> None:
+        super().__init__(target)
         self.points: list[QPointF] = []
         self.scribble = False
         self.subtract = False
@@ -54,7 +55,7 @@ class SmartSelectTool(Tool):
 
     def select(self, points, scribble: bool, subtract: bool, radius: float = 2.0) -> None:
         """Find the object from a box (first and last point) or a scribble; push one step."""
-        doc = self.editor.document
+        doc = self.target.document
         xy = [(p.x(), p.y()) for p in points]
         marks = None
         box = None
@@ -72,10 +73,10 @@ class SmartSelectTool(Tool):
         if found.empty:
             self.last_message = "Smart select found nothing: drag a box around the object."
         else:
-            self.editor.history.push(PaintRegion.apply(doc, found, part, add=not subtract,
-                                                       text="Smart select"))
+            self.target.push(PaintRegion.apply(doc, found, part, add=not subtract,
+                                               text="Smart select"))
             self.last_message = ""
-        self.editor.statusBar().showMessage(self.last_message, 4000)
+        self.target.show_status(self.last_message, 4000)
 
     def cancel(self, view) -> None:
         self.points = []
