@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import re
 import sys
 import traceback
 from dataclasses import dataclass
@@ -246,14 +245,16 @@ def check_output(job: Job, overwrite: bool) -> None:
         raise UserError(f"{job.output} already exists (use --overwrite to replace it)")
 
 
-def fill_one(job: Job, engine, args, params: dict, on_progress) -> Optional[str]:
-    """Load, fill and save one job; returns a warning or None.
+def fill_one(job: Job, host, settings: dict, args, on_progress) -> Optional[str]:
+    """Load, fill and save one job; returns a warning or None. The fill is a ``FillRequest``
+    of the job's arrays and ``settings`` (its other fields), run by ``host``
+    (``engines.host.EngineHost``); ``args``: where and how to save, damage detection.
 
     Raises UserError for bad input and Failed for engine or write errors.
     """
     from inpaint_studio import fileio
     from inpaint_studio.core import fillcheck
-    from inpaint_studio.pipeline.run import run_fill
+    from inpaint_studio.pipeline.request import FillRequest
 
     if job.mask is None:
         raise UserError(f"no mask for {job.image.name} (masks are matched by file stem)")
@@ -278,13 +279,11 @@ def fill_one(job: Job, engine, args, params: dict, on_progress) -> Optional[str]
         problem = fillcheck.fill_problem(*size, hole)
         if problem:
             raise UserError(f"{job.image.name}: {problem}")
+        request = FillRequest(image=image, hole=hole, sketch=sketch, avoid=avoid, **settings)
         with runtime_step():
-            result_image = run_fill(image, hole, engine, sketch=sketch, avoid=avoid, params=params,
-                                    feather=args.feather, hires=args.hires,
-                                    refiner=args.refiner, colour_match=args.colour_match,
-                                    progress=on_progress).image
+            result_image = host.fill(request, progress=on_progress).image
         if fillcheck.left_unchanged(image, result_image, hole):
-            raise Failed(f"{job.image.name}: engine '{engine.info.name}' left the masked "
+            raise Failed(f"{job.image.name}: engine '{request.engine}' left the masked "
                          "pixels unchanged (try another engine); nothing was saved")
     with runtime_step():
         try:
@@ -293,9 +292,6 @@ def fill_one(job: Job, engine, args, params: dict, on_progress) -> Optional[str]
         except OSError as exc:
             raise UserError(f"cannot write {job.output}: {exc.strerror or exc}") from exc
     return "\n".join(notes) or None
-
-
-MAX_FEATHER = 500
 
 
 def check_fill_paths(args) -> None:
@@ -316,20 +312,23 @@ def check_fill_paths(args) -> None:
 
 def cmd_fill(args) -> int:
     from inpaint_studio.engines import registry
+    from inpaint_studio.engines.host import EngineHost
+    from inpaint_studio.pipeline.request import parse_feather
 
     check_fill_paths(args)
     if args.mask != AUTO_DAMAGE and (args.sensitivity, args.max_width) != (None, None):
         raise UserError("--sensitivity and --max-width only apply to --mask auto-damage")
-    if args.engine is None:  # not chosen: Telea for thin masks
+    name, hires = args.engine, args.hires
+    if name is None:  # not chosen: Telea for thin masks
         from inpaint_studio.cli_damage import auto_engine
 
-        args.engine, why = auto_engine(args)
-        if why and args.hires == "auto":
-            args.hires = "off"
+        name, why = auto_engine(args)
+        if why and hires == "auto":
+            hires = "off"
         if why:
-            print(f"engine: {registry.get_info(args.engine).title} ({why}; --engine to choose)",
+            print(f"engine: {registry.get_info(name).title} ({why}; --engine to choose)",
                   file=sys.stderr)
-    info = registry.get_info(args.engine)
+    info = registry.get_info(name)
     if args.avoid is not None and not info.uses_avoid:
         warn(f"engine '{info.name}' ignores --avoid (only patchmatch never samples there)")
     params = parse_params(args.param, info)
@@ -337,11 +336,9 @@ def cmd_fill(args) -> int:
         if "seed" not in info.defaults():
             raise UserError(f"engine '{info.name}' has no seed (it is deterministic)")
         params.update(parse_params([f"seed={args.seed}"], info))  # same range as --param seed
-    if args.feather != "auto":
-        if not re.fullmatch(r"[0-9]{1,9}", args.feather) or int(args.feather) > MAX_FEATHER:
-            raise UserError(f"--feather must be a number of pixels from 0 to {MAX_FEATHER} or "
-                            f"auto, got '{args.feather}'")
-        args.feather = int(args.feather)
+    # what every photo's FillRequest shares
+    settings = {"engine": name, "device": args.device, "params": params, "hires": hires,
+                "feather": parse_feather(args.feather, "--feather"), "colour_match": args.colour_match}
     if args.quality is not None and not 1 <= args.quality <= 100:
         raise UserError("--quality must be between 1 and 100")
     jobs = plan_jobs(args)
@@ -356,10 +353,11 @@ def cmd_fill(args) -> int:
         folder = jobs[0].output.absolute().parent
         if not folder.is_dir():
             raise Failed(f"cannot save {jobs[0].output}: the folder {folder} does not exist")
-    with runtime_step():
-        engine = registry.create(args.engine, args.device)
-        engine.load()
-        args.refiner = None if args.hires == "off" else registry.refiner_for(engine, args.device)
+    host = EngineHost()
+    with runtime_step():  # load (and make the refiner) before the first photo
+        engine = host.engine(name, args.device)
+        if hires != "off":
+            host.refiner(engine, args.device)
     bar = ProgressBar(len(jobs))
     failures = []
     for i, job in enumerate(jobs):
@@ -370,7 +368,7 @@ def cmd_fill(args) -> int:
 
         on_progress(0.0)
         try:
-            note = fill_one(job, engine, args, params, on_progress)
+            note = fill_one(job, host, settings, args, on_progress)
         except (Cancelled, KeyboardInterrupt):
             bar.finish()
             raise

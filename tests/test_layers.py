@@ -210,7 +210,8 @@ def test_cli_and_engine_listing_do_not_import_torch_or_qt():
     assert "LOADED []" in proc.stdout
 
 
-@pytest.mark.parametrize("module", ["inpaint_studio.pipeline.run", "inpaint_studio.engines.registry"])
+@pytest.mark.parametrize("module", ["inpaint_studio.pipeline.run", "inpaint_studio.engines.registry",
+                                    "inpaint_studio.engines.host"])
 def test_modules_import_without_torch(module):
     code = f"import sys, {module}\nprint('torch' in sys.modules)"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

@@ -1,8 +1,9 @@
 """Runs fills on a worker QThread, fed immutable job snapshots.
 
-The GUI calls ``EngineService.submit(job)``; the worker builds the engine with
-``registry.create`` (on the worker thread), keeps it loaded between fills and replaces
-it (``unload()`` first) when the engine name or device changes. Results of jobs that
+The GUI calls ``EngineService.submit(job)`` with a ``FillJob`` (a ``FillRequest`` with an
+id); the worker fills it through its ``engines.host.EngineHost`` (on the worker thread),
+which creates the engine, keeps it loaded between fills and replaces it when the engine
+name or device changes, exactly as the CLI's ``fill`` does. Results of jobs that
 are no longer current (a newer job was submitted, or the job was cancelled) are dropped.
 Cancel is cooperative through ``core.types.CancelToken``. Importing a weight file
 (``import_weights``) also runs on the worker, between fills.
@@ -10,11 +11,9 @@ Cancel is cooperative through ``core.types.CancelToken``. Importing a weight fil
 from __future__ import annotations
 
 import dataclasses
-import gc
 import logging
 import threading
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any, Mapping, Optional
 
 import numpy as np
@@ -22,16 +21,11 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from inpaint_studio.core.errors import Cancelled, UserError
 from inpaint_studio.core.types import CancelToken
+from inpaint_studio.engines.host import EngineHost
+from inpaint_studio.pipeline.request import FillRequest, frozen_copy
 from inpaint_studio.workers.jobs import JobRelay, next_job_id
 
 log = logging.getLogger(__name__)
-def frozen_copy(array: Optional[np.ndarray]) -> Optional[np.ndarray]:
-    """A private read-only copy, safe to hand to another thread."""
-    if array is None:
-        return None
-    out = np.array(array, copy=True)
-    out.flags.writeable = False
-    return out
 
 
 def _done_event() -> threading.Event:
@@ -40,30 +34,22 @@ def _done_event() -> threading.Event:
     return event
 
 
-@dataclass(frozen=True)
-class FillJob:
-    """Everything one fill needs, copied at submit time (the image possibly by the worker)."""
+@dataclass(frozen=True, eq=False)
+class FillJob(FillRequest):
+    """A ``FillRequest`` with its place in the queue: an id, and whether its image has been
+    copied yet (the worker may copy a large image off the GUI thread)."""
 
-    engine: str
-    image: np.ndarray
-    hole: np.ndarray
-    sketch: Optional[np.ndarray] = None
-    device: str = "auto"
-    params: Mapping[str, Any] = field(default_factory=dict)
-    hires: str = "off"
-    feather: int | str = 0  # blend band in pixels, or "auto" (see pipeline.blend.auto_feather)
-    colour_match: bool = False  # see pipeline.run.run_fill
-    avoid: Optional[np.ndarray] = None  # never sampled (PatchMatch); other engines ignore it
     job_id: int = field(default_factory=next_job_id)
     image_copied: threading.Event = field(default_factory=_done_event, compare=False, repr=False)
 
     @classmethod
-    def snapshot(cls, engine: str, image: np.ndarray, hole: np.ndarray,
+    def snapshot(cls, engine: str, image: np.ndarray, hole: np.ndarray,  # type: ignore[override]
                  sketch: Optional[np.ndarray] = None, *, device: str = "auto",
                  params: Optional[Mapping[str, Any]] = None, hires: str = "off",
                  feather: int | str = 0, colour_match: bool = False,
                  avoid: Optional[np.ndarray] = None, copy_image: bool = True) -> "FillJob":
-        """Copy the arrays (read-only) so later edits cannot reach the running job.
+        """Copy the arrays (read-only) so later edits cannot reach the running job; an
+        empty sketch or avoid layer is dropped.
 
         With ``copy_image=False`` the (large) image is copied by the worker thread instead,
         which keeps the GUI thread free; the caller must not change the image until
@@ -79,7 +65,7 @@ class FillJob:
             copied.set()
         return cls(engine=engine, image=image, hole=frozen_copy(hole),
                    sketch=frozen_copy(sketch), device=device,
-                   params=MappingProxyType(dict(params or {})), hires=hires, feather=feather,
+                   params=dict(params or {}), hires=hires, feather=feather,
                    colour_match=colour_match, avoid=frozen_copy(avoid), image_copied=copied)
 
     def wait_image_copied(self, timeout: float = 10.0) -> bool:
@@ -99,29 +85,11 @@ class _Worker(QObject):
 
     def __init__(self) -> None:
         super().__init__()
-        self._engine = None
-        self._engine_key: Optional[tuple[str, str]] = None
-
-    def _engine_for(self, name: str, device: str):
-        from inpaint_studio.engines import registry
-
-        if self._engine_key != (name, device):
-            self.unload()
-            engine = registry.create(name, device)
-            engine.load()
-            self._engine, self._engine_key = engine, (name, device)
-            # Engines import big libraries; keep their objects out of the cyclic GC's
-            # full passes, which hold the GIL (and so the GUI) for 100+ ms otherwise.
-            gc.freeze()
-        return self._engine
+        self.host = EngineHost()
 
     @Slot()
     def unload(self) -> None:
-        if self._engine is not None:
-            try:
-                self._engine.unload()
-            finally:
-                self._engine, self._engine_key = None, None
+        self.host.unload()
 
     @Slot(str, str)
     def preload(self, name: str, device: str) -> None:
@@ -132,14 +100,11 @@ class _Worker(QObject):
         for that fill to report.
         """
         try:
-            from inpaint_studio.pipeline.run import run_fill
-
-            engine = self._engine_for(name, device)
             y, x = np.mgrid[0:48, 0:48]
             image = np.stack([x * 5, y * 5, (x + y) * 2], axis=2).astype(np.uint8)
             hole = np.zeros((48, 48), bool)
             hole[20:28, 20:28] = True
-            run_fill(image, hole, engine)
+            self.host.fill(FillRequest(name, image, hole, device=device))
         except Exception:  # reported when a fill really needs this engine
             self.unload()
         self.preloaded.emit(name)
@@ -151,7 +116,7 @@ class _Worker(QObject):
             from inpaint_studio.engines import registry, weights
 
             name = weights.import_checkpoint(path, engine, convert=registry.converter(engine))
-            if self._engine_key is not None and self._engine_key[0] == engine:
+            if self.host.loaded is not None and self.host.loaded[0] == engine:
                 self.unload()  # the next fill loads the new weights
         except UserError as error:
             self.weights_failed.emit(error)
@@ -174,23 +139,15 @@ class _Worker(QObject):
             finally:
                 job.image_copied.set()
             self.progress.emit(job_id, 0.0, "Loading engine")
-            engine = self._engine_for(job.engine, job.device)
+            self.host.check(job)
+            self.host.engine(job.engine, job.device)
             token.check()
-            from inpaint_studio.pipeline.run import run_fill
 
             def report(fraction: float, message: str = "") -> None:
                 token.check()
                 self.progress.emit(job_id, float(fraction), message)
 
-            refiner = None
-            if job.hires != "off":
-                from inpaint_studio.engines import registry
-
-                refiner = registry.refiner_for(engine, job.device)
-            result = run_fill(job.image, job.hole, engine, sketch=job.sketch, avoid=job.avoid,
-                              params=dict(job.params), hires=job.hires, feather=job.feather,
-                              refiner=refiner, colour_match=job.colour_match,
-                              progress=report, cancel=token)
+            result = self.host.fill(job, progress=report, cancel=token)
             token.check()
         except Cancelled:
             self.cancelled.emit(job_id)
