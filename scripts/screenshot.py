@@ -71,9 +71,9 @@ def main() -> int:
     if window.service.busy:
         done.exec()
     shot("4-filled.png")
-    window.named_actions["split"].setChecked(True)
+    window.act.split.setChecked(True)
     shot("5-split.png")
-    window.named_actions["split"].setChecked(False)
+    window.act.split.setChecked(False)
     from PySide6.QtCore import QPoint, Qt
     from PySide6.QtTest import QTest
 

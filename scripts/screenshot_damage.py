@@ -70,7 +70,7 @@ def main() -> int:
     window.open_path(photo)
     shot("1-old.png")
     detect = window.damage
-    window.named_actions["detect_damage"].trigger()
+    window.act.detect_damage.trigger()
     shot("2-detecting.png")
     wait(lambda: detect.proposal is not None)
     shot("3-proposal-0.50.png")
@@ -99,7 +99,7 @@ def main() -> int:
     shot("7-filling.png")
     wait(lambda: not window.filling)
     shot("8-filled.png")
-    window.named_actions["tool_heal"].trigger()
+    window.act.tool_heal.trigger()
     vp = window.canvas.viewport()
     QTest.mousePress(vp, Qt.LeftButton, Qt.NoModifier, QPoint(700, 400))
     QTest.mouseMove(vp, QPoint(720, 410))

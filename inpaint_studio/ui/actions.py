@@ -1,6 +1,8 @@
-"""Every window action is declared here with its shortcut, so the help dialog lists them all."""
+"""Every window action is declared here with its shortcut, so the help dialog lists them all,
+and reached as a typed attribute of ``Actions`` (``window.act.undo``), never by a string key."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Optional
 
 import qtawesome as qta
@@ -94,9 +96,79 @@ def new_action(parent, text: str, shortcut=None, icon_name: Optional[str] = None
     return action
 
 
-def build_actions(parent) -> dict[str, QAction]:
-    return {name: new_action(parent, text, keys, icon_name, tip, checkable)
-            for name, text, keys, icon_name, tip, checkable in ACTIONS}
+@dataclass(frozen=True)
+class Actions:
+    """The window's actions, one typed attribute per row of ``ACTIONS`` (``window.act.run``);
+    a tool's action has the tool's id as its name (``named("tool_brush")``)."""
+
+    open: QAction
+    save: QAction
+    save_as: QAction
+    import_mask: QAction
+    export_mask: QAction
+    import_weights: QAction
+    quit: QAction
+    undo: QAction
+    redo: QAction
+    clear_mask: QAction
+    invert_mask: QAction
+    grow_mask: QAction
+    clear_sketch: QAction
+    zoom_in: QAction
+    zoom_out: QAction
+    zoom_fit: QAction
+    zoom_100: QAction
+    show_mask: QAction
+    show_sketch: QAction
+    compare: QAction
+    split: QAction
+    tool_brush: QAction
+    tool_eraser: QAction
+    tool_lasso: QAction
+    tool_polygon: QAction
+    tool_rect: QAction
+    tool_sketch: QAction
+    tool_sketch_eraser: QAction
+    tool_smart: QAction
+    tool_sample: QAction
+    tool_sample_eraser: QAction
+    tool_heal: QAction
+    detect_damage: QAction
+    brush_smaller: QAction
+    brush_bigger: QAction
+    run: QAction
+    cancel: QAction
+    try_again: QAction
+    variation_1: QAction
+    variation_2: QAction
+    variation_3: QAction
+    keep_variation: QAction
+    sample_only: QAction
+    help: QAction
+    about: QAction
+
+    @property
+    def variations(self) -> tuple[QAction, QAction, QAction]:
+        return self.variation_1, self.variation_2, self.variation_3
+
+    def named(self, name: str) -> QAction:
+        """The action called ``name`` (a tool id such as "tool_brush"); KeyError if none."""
+        if name not in _NAMES:
+            raise KeyError(name)
+        action: QAction = getattr(self, name)
+        return action
+
+    def all(self) -> list[QAction]:
+        """Every action, in ``ACTIONS`` order."""
+        return [getattr(self, name) for name in _NAMES]
+
+
+_NAMES = tuple(row[0] for row in ACTIONS)
+
+
+def build_actions(parent) -> Actions:
+    return Actions(**{name: new_action(parent, text, keys, icon_name, tip, checkable)
+                      for name, text, keys, icon_name, tip, checkable in ACTIONS})
 
 
 def shortcut_table() -> list[tuple[str, str]]:

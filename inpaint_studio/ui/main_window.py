@@ -64,7 +64,7 @@ class MainWindow(QMainWindow):
         self.canvas.mask_overlay.color = QColor(*colour[:3])
         self.canvas.mask_overlay.opacity = self.prefs.overlay.opacity
 
-        self.named_actions = build_actions(self)
+        self.act = build_actions(self)  # typed: self.act.run, self.act.undo, ...
         self.brush = BrushSettings(size=float(self.prefs.brush.size), hardness=self.prefs.brush.hardness)
         self.pen = BrushSettings(size=4.0, hardness=1.0)
         target = EditTarget(lambda: self.document, lambda: self.history, filling=lambda: self.filling,
@@ -124,33 +124,33 @@ class MainWindow(QMainWindow):
             setattr(self, name, dock)
 
     def _connect(self) -> None:
-        a = self.named_actions
-        slots = {
-            "open": self.files.open_dialog, "save": self.files.save, "save_as": self.files.save_as,
-            "import_mask": self.files.import_mask, "export_mask": self.files.export_mask,
-            "import_weights": self.weights.ask_and_import, "quit": self.close,
-            "undo": self.undo, "redo": self.redo,
-            "clear_mask": lambda: self.mask_op("clear"), "invert_mask": lambda: self.mask_op("invert"),
-            "grow_mask": self.grow_dialog, "clear_sketch": lambda: self.mask_op("clear", layer="sketch"),
-            "zoom_in": self.canvas.zoom_in, "zoom_out": self.canvas.zoom_out,
-            "zoom_fit": self.canvas.zoom_fit, "zoom_100": lambda: self.canvas.set_zoom(1.0),
-            "brush_smaller": lambda: self.step_brush(False), "brush_bigger": lambda: self.step_brush(True),
-            "run": self.run_fill, "cancel": self.cancel_fill, "detect_damage": self.damage.start,
-            "help": self.show_help, "about": lambda: dialogs.show_about(self),
-        }
-        for name, slot in slots.items():
-            a[name].triggered.connect(slot)
+        a = self.act
+        slots = (
+            (a.open, self.files.open_dialog), (a.save, self.files.save), (a.save_as, self.files.save_as),
+            (a.import_mask, self.files.import_mask), (a.export_mask, self.files.export_mask),
+            (a.import_weights, self.weights.ask_and_import), (a.quit, self.close),
+            (a.undo, self.undo), (a.redo, self.redo),
+            (a.clear_mask, lambda: self.mask_op("clear")), (a.invert_mask, lambda: self.mask_op("invert")),
+            (a.grow_mask, self.grow_dialog), (a.clear_sketch, lambda: self.mask_op("clear", layer="sketch")),
+            (a.zoom_in, self.canvas.zoom_in), (a.zoom_out, self.canvas.zoom_out),
+            (a.zoom_fit, self.canvas.zoom_fit), (a.zoom_100, lambda: self.canvas.set_zoom(1.0)),
+            (a.brush_smaller, lambda: self.step_brush(False)), (a.brush_bigger, lambda: self.step_brush(True)),
+            (a.run, self.run_fill), (a.cancel, self.cancel_fill), (a.detect_damage, self.damage.start),
+            (a.help, self.show_help), (a.about, lambda: dialogs.show_about(self)),
+        )
+        for action, slot in slots:
+            action.triggered.connect(slot)
         for name in self.tools:
-            a[name].triggered.connect(lambda _=False, n=name: self.select_tool(n))
-        a["show_mask"].setChecked(True)
-        a["show_sketch"].setChecked(True)
-        a["show_mask"].toggled.connect(lambda on: self.layers_panel.set_visible("mask", on))
-        a["show_sketch"].toggled.connect(lambda on: self.layers_panel.set_visible("sketch", on))
-        self.layers_panel.checks["mask"].toggled.connect(a["show_mask"].setChecked)
-        self.layers_panel.checks["sketch"].toggled.connect(a["show_sketch"].setChecked)
+            a.named(name).triggered.connect(lambda _=False, n=name: self.select_tool(n))
+        a.show_mask.setChecked(True)
+        a.show_sketch.setChecked(True)
+        a.show_mask.toggled.connect(lambda on: self.layers_panel.set_visible("mask", on))
+        a.show_sketch.toggled.connect(lambda on: self.layers_panel.set_visible("sketch", on))
+        self.layers_panel.checks["mask"].toggled.connect(a.show_mask.setChecked)
+        self.layers_panel.checks["sketch"].toggled.connect(a.show_sketch.setChecked)
         self.layers_panel.changed.connect(self.canvas.viewport().update)
-        a["compare"].toggled.connect(self._compare_toggled)
-        a["split"].toggled.connect(self._compare_toggled)
+        a.compare.toggled.connect(self._compare_toggled)
+        a.split.toggled.connect(self._compare_toggled)
         self.size_spin.valueChanged.connect(self._size_edited)
         self.hardness_slider.valueChanged.connect(self._hardness_edited)
         self.canvas.zoom_changed.connect(
@@ -232,7 +232,7 @@ class MainWindow(QMainWindow):
 
     # ---- editing -----------------------------------------------------------------------
     def select_tool(self, name: str) -> None:
-        self.named_actions[name].setChecked(True)
+        self.act.named(name).setChecked(True)
         tool = self.tools[name]
         self.canvas.set_tool(tool)
         settings = getattr(tool, "settings", None)
@@ -305,12 +305,12 @@ class MainWindow(QMainWindow):
 
     def _compare_toggled(self, _on: bool = False) -> None:
         sender = self.sender()
-        if sender is self.named_actions["compare"] and self.named_actions["compare"].isChecked():
-            self.named_actions["split"].setChecked(False)
-        elif sender is self.named_actions["split"] and self.named_actions["split"].isChecked():
-            self.named_actions["compare"].setChecked(False)
-        mode = "original" if self.named_actions["compare"].isChecked() else \
-            "split" if self.named_actions["split"].isChecked() else "off"
+        if sender is self.act.compare and self.act.compare.isChecked():
+            self.act.split.setChecked(False)
+        elif sender is self.act.split and self.act.split.isChecked():
+            self.act.compare.setChecked(False)
+        mode = "original" if self.act.compare.isChecked() else \
+            "split" if self.act.split.isChecked() else "off"
         self.canvas.set_compare_mode(mode)
 
     def show_help(self) -> None:
@@ -333,21 +333,21 @@ class MainWindow(QMainWindow):
 
     # ---- state -------------------------------------------------------------------------
     def _update_actions(self) -> None:
-        a, have = self.named_actions, self.document is not None
+        a, have = self.act, self.document is not None
         history = self.history
-        a["undo"].setEnabled(bool(history and history.can_undo))
-        a["redo"].setEnabled(bool(history and history.can_redo))
-        a["undo"].setText(f"&Undo {history.undo_text}" if history and history.can_undo else "&Undo")
-        a["redo"].setText(f"&Redo {history.redo_text}" if history and history.can_redo else "&Redo")
-        for name in ("save", "save_as", "import_mask", "export_mask", "clear_mask", "invert_mask",
-                     "grow_mask", "clear_sketch", "zoom_in", "zoom_out", "zoom_fit", "zoom_100",
-                     "compare", "split", "detect_damage"):
-            a[name].setEnabled(have)
-        a["run"].setEnabled(have and self.fill.job is None)
+        a.undo.setEnabled(bool(history and history.can_undo))
+        a.redo.setEnabled(bool(history and history.can_redo))
+        a.undo.setText(f"&Undo {history.undo_text}" if history and history.can_undo else "&Undo")
+        a.redo.setText(f"&Redo {history.redo_text}" if history and history.can_redo else "&Redo")
+        for action in (a.save, a.save_as, a.import_mask, a.export_mask, a.clear_mask, a.invert_mask,
+                       a.grow_mask, a.clear_sketch, a.zoom_in, a.zoom_out, a.zoom_fit, a.zoom_100,
+                       a.compare, a.split, a.detect_damage):
+            action.setEnabled(have)
+        a.run.setEnabled(have and self.fill.job is None)
         self.engine_panel.set_has_photo(have)
         if not have:
             self.zoom_label.clear()
-        a["cancel"].setEnabled(self.fill.job is not None)
+        a.cancel.setEnabled(self.fill.job is not None)
         self.removal.update()
         self._update_title()
 

@@ -59,7 +59,7 @@ class RemovalTools:
         self._waiting: Optional[FillJob] = None  # a Try Again job in flight
         self._switching = False
         self._listening = False
-        a = window.named_actions
+        a = window.act
         self.panel = RemovalPanel(a)
         dock = QDockWidget("Remove", window)
         dock.setObjectName("removal_dock")
@@ -68,12 +68,12 @@ class RemovalTools:
         window.tabifyDockWidget(window.engine_dock, dock)  # a tab beside Fill: no extra height
         window.engine_dock.raise_()
         self.dock = dock
-        a["try_again"].triggered.connect(self.try_again)
-        a["keep_variation"].triggered.connect(self.keep)
+        a.try_again.triggered.connect(self.try_again)
+        a.keep_variation.triggered.connect(self.keep)
         for i in range(KEPT):
-            a[f"variation_{i + 1}"].triggered.connect(lambda _=False, k=i: self.show(k))
-        a["sample_only"].toggled.connect(self.set_sample_only)
-        self.panel.only_radio.toggled.connect(a["sample_only"].setChecked)
+            a.variations[i].triggered.connect(lambda _=False, k=i: self.show(k))
+        a.sample_only.toggled.connect(self.set_sample_only)
+        self.panel.only_radio.toggled.connect(a.sample_only.setChecked)
         self.panel.clear_button.clicked.connect(self.clear_sampling)
         self.update()
 
@@ -98,11 +98,11 @@ class RemovalTools:
         colour = ONLY_COLOUR if only else EXCLUDE_COLOUR
         if overlay.color != colour:
             overlay.set_color(colour)
-        for widget in (self.w.named_actions["sample_only"], self.panel.only_radio, self.panel.exclude_radio):
+        for widget in (self.w.act.sample_only, self.panel.only_radio, self.panel.exclude_radio):
             widget.blockSignals(True)
-        self.w.named_actions["sample_only"].setChecked(only)
+        self.w.act.sample_only.setChecked(only)
         (self.panel.only_radio if only else self.panel.exclude_radio).setChecked(True)
-        for widget in (self.w.named_actions["sample_only"], self.panel.only_radio, self.panel.exclude_radio):
+        for widget in (self.w.act.sample_only, self.panel.only_radio, self.panel.exclude_radio):
             widget.blockSignals(False)
 
     def set_sample_only(self, only: bool) -> None:
@@ -234,14 +234,14 @@ class RemovalTools:
         self.update()
 
     def update(self) -> None:
-        a, s = self.w.named_actions, self.set
+        a, s = self.w.act, self.set
         active = self.active
         idle = self.w.fill.job is None
         info = registry.get_info(s.job.engine) if s is not None else None
-        a["try_again"].setEnabled(active and idle)
-        a["keep_variation"].setEnabled(active)
+        a.try_again.setEnabled(active and idle)
+        a.keep_variation.setEnabled(active)
         for i in range(KEPT):
-            action = a[f"variation_{i + 1}"]
+            action = a.variations[i]
             action.setEnabled(active and idle and i < len(s.results))
             action.setChecked(active and s.shown == i)
         if active:

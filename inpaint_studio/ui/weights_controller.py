@@ -47,14 +47,14 @@ class WeightsController(QObject):
         if self.importing:
             return
         self.importing = True
-        self.w.named_actions["import_weights"].setEnabled(False)
+        self.w.act.import_weights.setEnabled(False)
         self.w.statusBar().showMessage(
             f"Importing {Path(path).name} for {registry.get_info(engine).title}…")
         self.w.service.import_weights(path, engine)
 
     def _end_import(self, message: str) -> None:
         self.importing = False
-        self.w.named_actions["import_weights"].setEnabled(True)
+        self.w.act.import_weights.setEnabled(True)
         self.w.statusBar().showMessage(message, 6000)
 
     def open_dialog(self, engine: str) -> None:

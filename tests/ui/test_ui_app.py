@@ -55,12 +55,12 @@ def test_sixteen_bit_rgba_photo_keeps_depth_and_alpha(qtbot, window, tmp_path, m
     window.engine_panel.set_engine("flat")
     window.engine_panel.colour_check.setChecked(False)  # keep the engine's black
     with qtbot.waitSignal(window.service.finished, timeout=10000):
-        window.named_actions["run"].trigger()
+        window.act.run.trigger()
     monkeypatch.setattr(dialogs, "ask_overwrite_original", lambda p, n: "save_as")
     from PySide6.QtWidgets import QFileDialog
 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), "")))
-    window.named_actions["save"].trigger()
+    window.act.save.trigger()
     back = fileio.load_image(out).pixels
     assert back.dtype == np.uint16 and back.shape == pixels.shape
     assert np.array_equal(back[~hole], pixels[~hole])

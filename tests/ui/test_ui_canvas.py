@@ -30,14 +30,14 @@ def test_wheel_zoom_keeps_the_point_under_the_cursor(qtbot, opened):
 
 def test_fit_and_actual_pixels(qtbot, opened):
     canvas, win = opened.canvas, opened
-    win.named_actions["zoom_100"].trigger()
+    win.act.zoom_100.trigger()
     assert canvas.zoom == 1.0
-    win.named_actions["zoom_fit"].trigger()
+    win.act.zoom_fit.trigger()
     width, height = canvas.image_size
     vp = canvas.viewport()
     assert width * canvas.zoom <= vp.width() and height * canvas.zoom <= vp.height()
     assert width * canvas.zoom >= vp.width() - 10 or height * canvas.zoom >= vp.height() - 10
-    win.named_actions["zoom_in"].trigger()
+    win.act.zoom_in.trigger()
     assert canvas.zoom > canvas.fit_zoom()
 
 
@@ -74,12 +74,12 @@ def test_hidden_mask_is_not_drawn(qtbot, opened):
 
     with_mask = colour()
     win.layers_panel.checks["mask"].setChecked(False)
-    assert not win.named_actions["show_mask"].isChecked()
+    assert not win.act.show_mask.isChecked()
     photo = win.document.image[50, 70]
     pixel = canvas.viewport().grab().toImage().pixelColor(view)
     assert (pixel.red(), pixel.green(), pixel.blue()) == tuple(photo)
     assert colour() != with_mask
-    win.named_actions["show_mask"].trigger()
+    win.act.show_mask.trigger()
     assert colour() == with_mask
 
 

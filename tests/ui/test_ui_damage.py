@@ -51,7 +51,7 @@ def green_pixels(win) -> int:
 
 def start_detection(qtbot, win):
     with qtbot.waitSignal(win.damage.proposal_changed, timeout=WAIT):
-        win.named_actions["detect_damage"].trigger()
+        win.act.detect_damage.trigger()
     assert win.damage.dock.isVisible()
 
 

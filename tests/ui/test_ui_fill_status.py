@@ -19,7 +19,7 @@ def stroke(win, points, radius=6):
 def fill(qtbot, win, engine="flat"):
     win.engine_panel.set_engine(engine)
     with qtbot.waitSignal(win.service.finished, timeout=20000):
-        win.named_actions["run"].trigger()
+        win.act.run.trigger()
 
 
 def status(win) -> str:
@@ -31,14 +31,14 @@ def test_fill_done_is_cleared_by_undo_a_new_fill_and_another_photo(qtbot, opened
     stroke(win, [(20, 20), (60, 40)])
     fill(qtbot, win)
     assert status(win).startswith("Fill done")
-    win.named_actions["undo"].trigger()
+    win.act.undo.trigger()
     assert status(win) == READY_STATUS
-    win.named_actions["redo"].trigger()
+    win.act.redo.trigger()
     assert status(win) == READY_STATUS
     stroke(win, [(80, 60), (100, 80)])
     win.engine_panel.set_engine("slow")
     with qtbot.waitSignal(win.service.progress, timeout=20000):
-        win.named_actions["run"].trigger()
+        win.act.run.trigger()
         assert status(win) == "Filling with Slow…"
     assert not status(win).startswith("Fill done")  # progress messages, never the last fill's
     with qtbot.waitSignal(win.service.finished, timeout=20000):
@@ -58,11 +58,11 @@ def test_mask_only_changes_ask_for_no_save(qtbot, opened, monkeypatch):
     asked = []
     monkeypatch.setattr(dialogs, "ask_unsaved", lambda p, n: asked.append(n) or "cancel")
     stroke(win, [(20, 20), (60, 40)])
-    win.named_actions["invert_mask"].trigger()
+    win.act.invert_mask.trigger()
     assert win.maybe_save() and asked == [] and not win.isWindowModified()
     fill(qtbot, win)  # the photo changes now
     assert win.isWindowModified() and not win.maybe_save() and asked == ["photo.png"]
-    win.named_actions["undo"].trigger()  # back to the opened pixels: nothing to save
+    win.act.undo.trigger()  # back to the opened pixels: nothing to save
     assert not win.isWindowModified() and win.maybe_save()
 
 
@@ -73,11 +73,11 @@ def test_a_photo_too_small_or_an_all_hole_mask_is_said_before_filling(qtbot, win
     assert win.open_path(tiny)
     win.document.mask[:] = True
     win.engine_panel.set_engine("flat")
-    win.named_actions["run"].trigger()
+    win.act.run.trigger()
     assert "too small to fill" in status(win) and win.fill.job is None
     big = tmp_path / "big.png"
     Image.fromarray(np.full((40, 30, 3), 90, np.uint8)).save(big)
     assert win.open_path(big)
     win.document.mask[:] = True
-    win.named_actions["run"].trigger()
+    win.act.run.trigger()
     assert "covers the whole photo" in status(win) and win.fill.job is None

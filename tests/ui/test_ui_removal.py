@@ -55,7 +55,7 @@ def open_array(win, tmp_path, pixels, name="scene.png"):
 
 def fill_and_wait(qtbot, win, action="run", timeout=60000):
     with qtbot.waitSignal(win.service.finished, timeout=timeout):
-        win.named_actions[action].trigger()
+        win.act.named(action).trigger()
     qtbot.waitUntil(lambda: win.fill.job is None, timeout=5000)
 
 
@@ -105,7 +105,7 @@ def test_sampling_brush_paints_its_own_layer_and_overlay(qtbot, window, tmp_path
     assert doc.avoid.sum() > 500 and not doc.mask.any()
     assert window.history.steps == ["Sampling area stroke"]
     assert window.canvas.avoid_overlay.tile_count > 0
-    window.named_actions["sample_only"].trigger()  # the sampled area stays the same
+    window.act.sample_only.trigger()  # the sampled area stays the same
     assert doc.avoid_only and window.removal.panel.only_radio.isChecked()
     assert window.canvas.avoid_overlay.color != window.canvas.mask_overlay.color
     window.undo()
@@ -165,7 +165,7 @@ def test_mask_export_saves_the_sampling_area(qtbot, window, tmp_path, monkeypatc
     doc.avoid[10:20, 10:30] = True
     out = tmp_path / "m.png"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), "")))
-    window.named_actions["export_mask"].trigger()
+    window.act.export_mask.trigger()
     saved = np.asarray(Image.open(tmp_path / "m-avoid.png")) > 127
     assert np.array_equal(saved, doc.avoid)
     assert "m-avoid.png" in window.statusBar().currentMessage()
@@ -182,9 +182,9 @@ def test_variations_differ_flip_and_keeping_one_is_one_step(qtbot, seeded, tmp_p
     win.engine_panel.colour_check.setChecked(False)  # keep each seed's own grey
     doc.mask[40:70, 60:100] = True
     hole = doc.mask.copy()
-    assert not win.named_actions["try_again"].isEnabled()
+    assert not win.act.try_again.isEnabled()
     fill_and_wait(qtbot, win)
-    assert win.named_actions["try_again"].isEnabled()
+    assert win.act.try_again.isEnabled()
     shown = [doc.image[hole][0, 0]]
     for _ in range(3):
         fill_and_wait(qtbot, win, "try_again")
@@ -192,7 +192,7 @@ def test_variations_differ_flip_and_keeping_one_is_one_step(qtbot, seeded, tmp_p
         assert win.history.steps == ["Fill (Seeded)"]  # flipping adds no steps
     assert len(set(shown)) == 4  # seeds 1..4 each gave another fill
     assert [seed for seed, _, _ in win.removal.set.results] == [2, 3, 4]  # the last three kept
-    assert win.named_actions["variation_3"].isChecked()
+    assert win.act.variation_3.isChecked()
     win.canvas.setFocus()
     qtbot.keyClick(win.canvas, Qt.Key_1)
     assert doc.image[hole][0, 0] == shown[1] and (doc.image[hole] == shown[1]).all()
@@ -200,9 +200,9 @@ def test_variations_differ_flip_and_keeping_one_is_one_step(qtbot, seeded, tmp_p
     assert not (doc.image[~hole] != original[~hole]).any()
     qtbot.keyClick(win.canvas, Qt.Key_2)
     assert (doc.image[hole] == shown[2]).all()
-    win.named_actions["keep_variation"].trigger()
+    win.act.keep_variation.trigger()
     assert win.history.steps == ["Fill (Seeded)"]
-    assert not win.named_actions["try_again"].isEnabled() and win.removal.set is None
+    assert not win.act.try_again.isEnabled() and win.removal.set is None
     win.undo()  # one step takes the kept variation back to the photo and its mask
     assert np.array_equal(doc.image, original) and np.array_equal(doc.mask, hole)
 
@@ -216,7 +216,7 @@ def test_another_edit_ends_the_variations(qtbot, seeded, tmp_path):
     fill_and_wait(qtbot, win)
     assert win.removal.active
     win.mask_op("invert")
-    assert win.removal.set is None and not win.named_actions["try_again"].isEnabled()
+    assert win.removal.set is None and not win.act.try_again.isEnabled()
 
 
 def test_engines_without_seed_have_no_variations(qtbot, window, tmp_path):
@@ -225,7 +225,7 @@ def test_engines_without_seed_have_no_variations(qtbot, window, tmp_path):
     window.engine_panel.set_engine("flat")
     doc.mask[40:70, 60:100] = True
     fill_and_wait(qtbot, window)
-    assert not window.named_actions["try_again"].isEnabled()
+    assert not window.act.try_again.isEnabled()
 
 
 # ---- blend controls ------------------------------------------------------------------------

@@ -151,10 +151,10 @@ def test_bracket_keys_change_brush_size(qtbot, opened):
     win = opened
     win.select_tool("tool_brush")
     start = win.brush.size
-    win.named_actions["brush_bigger"].trigger()
+    win.act.brush_bigger.trigger()
     assert win.brush.size > start and win.size_spin.value() == round(win.brush.size)
-    win.named_actions["brush_smaller"].trigger()
-    win.named_actions["brush_smaller"].trigger()
+    win.act.brush_smaller.trigger()
+    win.act.brush_smaller.trigger()
     assert win.brush.size < start
-    assert win.named_actions["brush_bigger"].shortcut().toString() == "]"
-    assert win.named_actions["brush_smaller"].shortcut().toString() == "["
+    assert win.act.brush_bigger.shortcut().toString() == "]"
+    assert win.act.brush_smaller.shortcut().toString() == "["

@@ -34,10 +34,10 @@ def trigger_import(qtbot, win, monkeypatch, path, signal: str, engine: str = "pe
     monkeypatch.setattr(dialogs, "ask_weights_engine",
                         lambda parent, engines, current, file_name: asked.append(engines) or engine)
     with qtbot.waitSignal(getattr(win.service, signal), timeout=60000):
-        win.named_actions["import_weights"].trigger()
+        win.act.import_weights.trigger()
         assert win.statusBar().currentMessage().startswith(f"Importing {path.name}")
-        assert not win.named_actions["import_weights"].isEnabled()
-    assert win.named_actions["import_weights"].isEnabled()
+        assert not win.act.import_weights.isEnabled()
+    assert win.act.import_weights.isEnabled()
     return asked
 
 

@@ -46,7 +46,7 @@ def fill_and_wait(qtbot, win, engine, signal="finished", timeout=20000):
     win.engine_panel.set_engine(engine)
     assert win.engine_panel.engine == engine
     with qtbot.waitSignal(getattr(win.service, signal), timeout=timeout) as blocker:
-        win.named_actions["run"].trigger()
+        win.act.run.trigger()
     return blocker
 
 
@@ -60,12 +60,12 @@ def test_undo_redo_every_step_kind(qtbot, opened, monkeypatch):
         lambda: stroke(win, SketchStroke, [(5, 90), (150, 95)], radius=2),
         lambda: win.mask_op("invert"),
         lambda: win.mask_op("invert"),
-        lambda: win.named_actions["grow_mask"].trigger(),
+        lambda: win.act.grow_mask.trigger(),
         lambda: win.mask_op("shrink", 2),
         lambda: fill_and_wait(qtbot, win, "flat"),
         lambda: stroke(win, MaskStroke, [(100, 60), (120, 70)]),
-        lambda: win.named_actions["clear_mask"].trigger(),
-        lambda: win.named_actions["clear_sketch"].trigger(),
+        lambda: win.act.clear_mask.trigger(),
+        lambda: win.act.clear_sketch.trigger(),
     ]
     for step in steps:
         step()
@@ -74,11 +74,11 @@ def test_undo_redo_every_step_kind(qtbot, opened, monkeypatch):
     assert "Fill (Flat)" in win.history.steps
     assert not np.array_equal(snapshots[-1][0], snapshots[0][0])  # the fill changed pixels
     for expected in reversed(snapshots[:-1]):
-        win.named_actions["undo"].trigger()
+        win.act.undo.trigger()
         assert_state(doc, expected)
-    assert not win.named_actions["undo"].isEnabled() and not doc.modified
+    assert not win.act.undo.isEnabled() and not doc.modified
     for expected in snapshots[1:]:
-        win.named_actions["redo"].trigger()
+        win.act.redo.trigger()
         assert_state(doc, expected)
     assert doc.modified
 
@@ -119,7 +119,7 @@ def test_patchmatch_fill_changes_only_the_hole(qtbot, window, tmp_path):
     assert not doc.mask.any()
     assert win.history.steps == ["Fill (PatchMatch)"]
     assert win.engine_panel.run_button.isEnabled()
-    win.named_actions["undo"].trigger()
+    win.act.undo.trigger()
     assert np.array_equal(doc.image, before) and np.array_equal(doc.mask, hole)
 
 
@@ -129,8 +129,8 @@ def test_cancel_mid_run_leaves_document_unchanged(qtbot, opened):
     before, steps = state(doc), win.history.steps
     win.engine_panel.set_engine("slow")
     with qtbot.waitSignal(win.service.progress, timeout=10000):
-        win.named_actions["run"].trigger()
-    assert win.engine_panel.cancel_button.isEnabled() and not win.named_actions["run"].isEnabled()
+        win.act.run.trigger()
+    assert win.engine_panel.cancel_button.isEnabled() and not win.act.run.isEnabled()
     # painting goes on while the fill runs
     qtbot.mouseMove(win.canvas.viewport(), QPoint(50, 50))
     with qtbot.waitSignal(win.service.cancelled, timeout=10000):
@@ -153,7 +153,7 @@ def test_engine_error_shows_message_and_changes_nothing(qtbot, opened, messages)
 
 def test_run_with_empty_mask_does_nothing(qtbot, opened):
     win = opened
-    win.named_actions["run"].trigger()
+    win.act.run.trigger()
     assert not win.service.busy
     assert "mask" in win.engine_panel.status.text().lower()
 
@@ -163,7 +163,7 @@ def test_open_save_round_trip_through_actions(qtbot, window, photo, tmp_path, mo
 
     path, pixels = photo
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(path), "")))
-    window.named_actions["open"].trigger()
+    window.act.open.trigger()
     doc = window.document
     assert np.array_equal(doc.image, pixels) and window.windowTitle().startswith("photo.png")
     stroke(window, MaskStroke, [(20, 20), (70, 40)], radius=6)
@@ -175,7 +175,7 @@ def test_open_save_round_trip_through_actions(qtbot, window, photo, tmp_path, mo
     asked = []
     monkeypatch.setattr(dialogs, "ask_overwrite_original", lambda p, n: asked.append(n) or "save_as")
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), "")))
-    window.named_actions["save"].trigger()
+    window.act.save.trigger()
     assert asked == ["photo.png"]
     assert np.array_equal(np.asarray(Image.open(path)), pixels)
     assert np.array_equal(fileio.load_image(out).pixels, doc.image)
@@ -183,7 +183,7 @@ def test_open_save_round_trip_through_actions(qtbot, window, photo, tmp_path, mo
     # the new file is ours: Save writes it without asking
     stroke(window, MaskStroke, [(100, 80), (120, 90)], radius=4)
     fill_and_wait(qtbot, window, "flat")
-    window.named_actions["save"].trigger()
+    window.act.save.trigger()
     assert asked == ["photo.png"]
     assert np.array_equal(fileio.load_image(out).pixels, doc.image)
     assert str(out.resolve()) == window.files.recent_files()[0]
@@ -222,11 +222,11 @@ def test_overwrite_original_asked_once_and_jpeg_quality_once(qtbot, window, tmp_
     asked, qualities = [], []
     monkeypatch.setattr(dialogs, "ask_overwrite_original", lambda p, n: asked.append(n) or "overwrite")
     monkeypatch.setattr(dialogs, "ask_jpeg_quality", lambda p, default=95: qualities.append(1) or 80)
-    window.named_actions["save"].trigger()  # nothing changed: nothing written, nothing asked
+    window.act.save.trigger()  # nothing changed: nothing written, nothing asked
     assert asked == [] and qualities == []
     for value in (10, 20):
         change_photo(window, value)  # a mask stroke alone would not need a save
-        window.named_actions["save"].trigger()
+        window.act.save.trigger()
         assert not window.document.modified
     assert asked == ["shot.jpg"] and qualities == [1]
     assert fileio.load_image(path).pixels.shape == (40, 50, 3)
@@ -240,11 +240,11 @@ def test_mask_export_import_round_trip(qtbot, opened, tmp_path, monkeypatch):
     mask = doc.mask.copy()
     out = tmp_path / "mask.png"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), "")))
-    win.named_actions["export_mask"].trigger()
-    win.named_actions["clear_mask"].trigger()
+    win.act.export_mask.trigger()
+    win.act.clear_mask.trigger()
     assert not doc.mask.any()
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(out), "")))
-    win.named_actions["import_mask"].trigger()
+    win.act.import_mask.trigger()
     assert np.array_equal(doc.mask, mask)
     assert win.history.steps[-1] == "Import mask"
 
@@ -280,7 +280,7 @@ def test_hold_backslash_shows_original(qtbot, opened, photo):
     fill_and_wait(qtbot, win, "flat", timeout=10000)  # paints the hole black
     stroke(win, MaskStroke, [(30, 20), (70, 40)], radius=8)
     fill_and_wait(qtbot, win, "flat")  # a second fill over the first: the opened photo still wins
-    win.named_actions["show_mask"].setChecked(False)
+    win.act.show_mask.setChecked(False)
     canvas.set_zoom(2.0)
 
     def shown(x, y):
@@ -295,7 +295,7 @@ def test_hold_backslash_shows_original(qtbot, opened, photo):
     qtbot.keyRelease(canvas, Qt.Key_Backslash)
     assert canvas.compare_mode == "off"
     assert shown(40, 30) == (0, 0, 0)
-    win.named_actions["split"].trigger()
+    win.act.split.trigger()
     assert canvas.compare_mode == "split"
     canvas.grab()  # paints both halves without error
 
@@ -307,8 +307,8 @@ def test_split_view_shows_the_original_on_the_left(qtbot, opened, photo):
     win.engine_panel.colour_check.setChecked(False)  # keep the engine's black
     stroke(win, MaskStroke, [(4, height // 2), (width - 5, height // 2)], radius=6)  # a band
     fill_and_wait(qtbot, win, "flat")
-    win.named_actions["show_mask"].setChecked(False)
-    win.named_actions["split"].trigger()
+    win.act.show_mask.setChecked(False)
+    win.act.split.trigger()
     assert canvas.compare_mode == "split"
     shot = canvas.viewport().grab().toImage()
     middle = canvas.viewport().width() / 2
@@ -354,7 +354,7 @@ def test_settings_remembered(qtbot, opened, tmp_path):
 def test_help_lists_every_shortcut(qtbot, window):
     help_dialog = dialogs.HelpDialog(window)
     keys = {help_dialog.table.item(r, 1).text() for r in range(help_dialog.table.rowCount())}
-    for action in window.named_actions.values():
+    for action in window.act.all():
         for seq in action.shortcuts():
             assert any(seq.toString() in k.split(", ") for k in keys), seq.toString()
     help_dialog.deleteLater()
@@ -401,7 +401,7 @@ def test_fill_finishing_mid_stroke_waits_for_the_stroke(qtbot, opened):
     hole = doc.mask.copy()
     win.engine_panel.set_engine("slow")
     with qtbot.waitSignal(win.service.progress, timeout=10000):
-        win.named_actions["run"].trigger()
+        win.act.run.trigger()
     win.select_tool("tool_brush")
     vp = canvas.viewport()
     start = canvas.map_from_image(QPointF(120, 90)).toPoint()
@@ -415,7 +415,7 @@ def test_fill_finishing_mid_stroke_waits_for_the_stroke(qtbot, opened):
     qtbot.waitUntil(lambda: len(win.history.steps) == 3, timeout=5000)
     assert win.history.steps == ["Brush stroke", "Brush stroke", "Fill (Slow)"]
     assert not doc.mask[hole].any() and doc.mask[~hole].any()  # the new stroke stays
-    win.named_actions["undo"].trigger()
+    win.act.undo.trigger()
     assert np.array_equal(doc.mask & hole, hole)
 
 
@@ -428,9 +428,9 @@ def test_history_byte_budget_drops_oldest_steps(qtbot, opened):
     assert win.history_panel.list.count() == 4
     kept = state(doc)
     for _ in range(3):
-        win.named_actions["undo"].trigger()
-    assert not win.named_actions["undo"].isEnabled()
+        win.act.undo.trigger()
+    assert not win.act.undo.isEnabled()
     assert doc.mask[:60].any()  # the dropped steps stay applied
     for _ in range(3):
-        win.named_actions["redo"].trigger()
+        win.act.redo.trigger()
     assert_state(doc, kept)

@@ -14,9 +14,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inpaint_studio.ui.actions import Actions
+
 
 class RemovalPanel(QWidget):
-    def __init__(self, actions: dict, parent=None) -> None:
+    def __init__(self, actions: Actions, parent=None) -> None:
         super().__init__(parent)
         sampling = QGroupBox("Sampling area")
         self.exclude_radio = QRadioButton("Never copy from painted area")
@@ -35,21 +37,21 @@ class RemovalPanel(QWidget):
             box.addWidget(widget)
 
         variations = QGroupBox("Variations")
-        actions["try_again"].setIconText("Try Again")
-        actions["keep_variation"].setIconText("Keep")
+        actions.try_again.setIconText("Try Again")
+        actions.keep_variation.setIconText("Keep")
         self.try_button = QToolButton()
         self.try_button.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
-        self.try_button.setDefaultAction(actions["try_again"])
+        self.try_button.setDefaultAction(actions.try_again)
         self.keep_button = QToolButton()
         self.keep_button.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
-        self.keep_button.setDefaultAction(actions["keep_variation"])
+        self.keep_button.setDefaultAction(actions.keep_variation)
         self.number_buttons = []
         row = QHBoxLayout()
         row.addWidget(self.try_button)
         for i in range(3):
             button = QToolButton()
-            actions[f"variation_{i + 1}"].setIconText(str(i + 1))  # the menus keep the long text
-            button.setDefaultAction(actions[f"variation_{i + 1}"])
+            actions.variations[i].setIconText(str(i + 1))  # the menus keep the long text
+            button.setDefaultAction(actions.variations[i])
             self.number_buttons.append(button)
             row.addWidget(button)
         row.addWidget(self.keep_button)
