@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping, Optional
+from typing import Any, Callable, ClassVar, Mapping, Optional
 
 import numpy as np
 
@@ -64,13 +64,17 @@ class Engine(ABC):
     - ``refine_takes_nnf``: ``refine`` also takes ``nnf=`` (a starting field) and
       ``return_nnf=True`` (then returns ``(image, field)``);
     - ``fill_gives_nnf``: has ``fill_with_nnf(...)`` (``fill``'s arguments) returning
-      ``(image, field)``, the field ``refine`` takes as ``nnf``.
+      ``(image, field)``, the field ``refine`` takes as ``nnf``;
+    - ``convert_checkpoint``: None, or (engines with weight files) a staticmethod
+      ``(checkpoint) -> (state_dict, layout)`` that imports a public checkpoint
+      (``registry.converter`` hands it to ``engines.weights``).
     """
 
     info: EngineInfo
     can_refine: ClassVar[bool] = False
     refine_takes_nnf: ClassVar[bool] = False
     fill_gives_nnf: ClassVar[bool] = False
+    convert_checkpoint: ClassVar[Optional[Callable[[Any], "tuple[dict, str]"]]] = None
 
     def __init__(self, device: str = "auto") -> None:
         self.device = device

@@ -135,7 +135,7 @@ def converter(name: str) -> weights.Converter:
     ``weights.download`` take as ``convert=`` (UserError if the engine takes no weights)."""
     if not get_info(name).weights:
         raise UserError(f"engine '{name}' uses no weight files")
-    convert = getattr(engine_class(name), "convert_checkpoint", None)
+    convert = engine_class(name).convert_checkpoint
     if convert is None:
         raise UserError(f"engine '{name}' cannot import checkpoints yet")
     return convert

@@ -108,3 +108,19 @@ def test_a_request_holds_read_only_arrays_and_params():
     snap = FillRequest.snapshot("flat", image, hole, params={"value": 3})
     image[hole] = 200  # the caller edits its photo after the snapshot
     assert (snap.image[hole] == 40).all() and (request.image[hole] == 200).all()  # a view vs a copy
+
+
+def test_converter_is_the_engines_declared_convert_checkpoint(monkeypatch):
+    import dataclasses
+
+    from inpaint_studio.core.errors import UserError
+    from inpaint_studio.engines.gated.engine import GatedEngine
+
+    assert registry.converter("gated") == GatedEngine.convert_checkpoint
+    with pytest.raises(UserError, match="engine 'telea' uses no weight files"):
+        registry.converter("telea")
+    fake_engines.register(monkeypatch)  # a class with weight files but no converter
+    flat = dataclasses.replace(registry.ENGINES["flat"], weights=("flat-weights",))
+    monkeypatch.setitem(registry.ENGINES, "flat", flat)
+    with pytest.raises(UserError, match="engine 'flat' cannot import checkpoints yet"):
+        registry.converter("flat")
