@@ -4,7 +4,8 @@
 - ``EngineSettings(name="patchmatch", device="auto", params={}, colour_match=False,
   feather=0)``: params per engine are plain JSON values; ``colour_match`` and ``feather``
   (blend band in pixels, 0-500) are the editor's blend defaults;
-- ``HiresSettings(mode="auto", threshold_mp=2.0)``: mode "auto" | "on" | "off";
+- ``HiresSettings(mode="auto")``: mode "auto" | "on" | "off" (``core.choices.HIRES_MODES``;
+  the size at which "auto" goes coarse-to-fine is the pipeline's, not a setting);
 - ``OverlaySettings(color=(255, 40, 80, 255), opacity=0.5)``: mask overlay RGBA;
 - ``Settings(brush, engine, hires, overlay)``.
 
@@ -20,10 +21,8 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Mapping
 
-# Copies: core may not import pipeline.run.HIRES_MODES or engines.device.DEVICE_CHOICES
-# (the sources); tests/core/test_settings_lists.py keeps them equal.
-HIRES_MODES = ("off", "on", "auto")
-DEVICES = ("auto", "cpu", "cuda", "mps")
+from inpaint_studio.core.choices import DEVICES, HIRES_MODES
+
 MAX_FEATHER = 500  # pixels, as the CLI's --feather
 
 
@@ -86,16 +85,14 @@ class EngineSettings:
 @dataclass(frozen=True)
 class HiresSettings:
     mode: str = "auto"
-    threshold_mp: float = 2.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"mode": self.mode, "threshold_mp": self.threshold_mp}
+        return {"mode": self.mode}
 
     @classmethod
     def from_dict(cls, d: Any) -> "HiresSettings":
-        d, x = _dict(d), cls()
-        return cls(mode=_choice(d.get("mode"), x.mode, HIRES_MODES),
-                   threshold_mp=_num(d.get("threshold_mp"), x.threshold_mp, 0.1, 1000.0))
+        d, x = _dict(d), cls()  # "threshold_mp" of older saves was never used: ignored
+        return cls(mode=_choice(d.get("mode"), x.mode, HIRES_MODES))
 
 
 @dataclass(frozen=True)

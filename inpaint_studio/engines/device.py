@@ -1,7 +1,7 @@
 """Device choice for torch engines: auto picks CUDA, then Apple MPS, then CPU."""
 from __future__ import annotations
 
-DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+from inpaint_studio.core.choices import DEVICES as DEVICE_CHOICES
 
 
 def pick_device(name: str = "auto"):

@@ -14,6 +14,7 @@ from typing import Any, Mapping, Optional
 
 import numpy as np
 
+from inpaint_studio.core.choices import HIRES_MODES as HIRES_MODES  # re-exported: callers use run.HIRES_MODES
 from inpaint_studio.core.errors import UserError
 from inpaint_studio.core.pixels import to_rgb8
 from inpaint_studio.core.types import BBox, CancelToken, ProgressFn, check_cancel
@@ -23,7 +24,6 @@ from inpaint_studio.pipeline.colour import match_colour
 from inpaint_studio.pipeline.crop_fill import fill_crop, sub_progress
 from inpaint_studio.pipeline.regions import find_regions
 
-HIRES_MODES = ("off", "on", "auto")
 # "auto" fills coarse-to-fine only where a hole's context crop is above this many pixels:
 # below it the engine's own full-resolution fill is affordable (a 0.5 MP crop: ~2 s on
 # 2 cores) and cleaner (bench_quality's 4 MP sky)

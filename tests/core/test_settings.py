@@ -10,7 +10,7 @@ from inpaint_studio.core.settings import BrushSettings, EngineSettings, HiresSet
 def test_round_trip_through_json():
     s = Settings(brush=BrushSettings(77, 0.25),
                  engine=EngineSettings("telea", "cpu", {"radius": 9, "seed": 3}, colour_match=False),
-                 hires=HiresSettings("on", 4.5),
+                 hires=HiresSettings("on"),
                  overlay=OverlaySettings((1, 2, 3, 4), 0.8))
     text = s.to_json()
     json.loads(text)
@@ -38,7 +38,7 @@ def test_bad_values_fall_back_or_clamp():
     assert s.brush == BrushSettings(size=40, hardness=1.0)
     assert s.engine == EngineSettings("patchmatch", "auto", {"b": 2})
     assert s.engine.colour_match is EngineSettings().colour_match
-    assert s.hires == HiresSettings("auto", 2.0)
+    assert s.hires == HiresSettings("auto")
     assert s.overlay == OverlaySettings((255, 0, 10, 255), 0.5)
 
 
@@ -46,3 +46,10 @@ def test_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         BrushSettings().size = 3
     assert dataclasses.replace(BrushSettings(), size=3).size == 3
+
+
+def test_an_older_save_with_the_unused_hires_threshold_loads_and_drops_it():
+    old = json.dumps({"hires": {"mode": "on", "threshold_mp": 8.0}, "brush": {"size": 9}})
+    s = Settings.from_json(old)
+    assert s.hires == HiresSettings("on") and s.brush.size == 9
+    assert json.loads(s.to_json())["hires"] == {"mode": "on"}

@@ -1,19 +1,20 @@
-"""Mode and device lists are defined once; core's copies (it may not import the sources)
-match them and saved settings keep every value."""
+"""Mode and device lists are defined once (core.choices): the pipeline, the engines and the
+settings use those same tuples, and saved settings keep every value."""
 from __future__ import annotations
 
 import dataclasses
 
 import pytest
 
-from inpaint_studio.core import settings
+from inpaint_studio.core import choices, settings
 from inpaint_studio.engines.device import DEVICE_CHOICES
 from inpaint_studio.pipeline.run import HIRES_MODES
 
 
-def test_core_copies_match_the_sources():
-    assert settings.HIRES_MODES == HIRES_MODES
-    assert settings.DEVICES == DEVICE_CHOICES
+def test_one_definition_each():
+    assert HIRES_MODES is choices.HIRES_MODES and settings.HIRES_MODES is choices.HIRES_MODES
+    assert DEVICE_CHOICES is choices.DEVICES and settings.DEVICES is choices.DEVICES
+    assert "mps" in DEVICE_CHOICES and set(HIRES_MODES) == {"off", "on", "auto"}
 
 
 @pytest.mark.parametrize("mode", HIRES_MODES)

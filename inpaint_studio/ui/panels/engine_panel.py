@@ -19,16 +19,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inpaint_studio.core.settings import DEVICES as DEVICE_NAMES
 from inpaint_studio.core.settings import MAX_FEATHER, EngineSettings
 from inpaint_studio.engines import registry
 from inpaint_studio.engines.base import ParamSpec
+from inpaint_studio.engines.device import DEVICE_CHOICES
 from inpaint_studio.pipeline.run import HIRES_MODES
 from inpaint_studio.ui.actions import icon
 
 READY_ROLE = Qt.UserRole + 1
 DEVICE_LABELS = {"auto": "Auto", "cpu": "CPU", "cuda": "CUDA", "mps": "Apple MPS"}
-DEVICES = tuple((DEVICE_LABELS[d], d) for d in DEVICE_NAMES)
+DEVICES = tuple((DEVICE_LABELS[d], d) for d in DEVICE_CHOICES)
 HIRES_LABELS = {"off": "Off", "on": "On", "auto": "Auto (large holes)"}
 HIRES = tuple((HIRES_LABELS[m], m) for m in HIRES_MODES)
 
