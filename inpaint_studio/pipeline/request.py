@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Mapping, Optional, Union, overload
 
 import numpy as np
 
@@ -43,9 +43,17 @@ def read_only(array: Optional[np.ndarray]) -> Optional[np.ndarray]:
     """A read-only view of ``array`` (None stays None); the data is not copied."""
     if array is None:
         return None
-    view = np.asarray(array).view()
+    view: np.ndarray = np.asarray(array).view()
     view.flags.writeable = False
     return view
+
+
+@overload
+def frozen_copy(array: np.ndarray) -> np.ndarray: ...
+@overload
+def frozen_copy(array: None) -> None: ...
+@overload
+def frozen_copy(array: Optional[np.ndarray]) -> Optional[np.ndarray]: ...
 
 
 def frozen_copy(array: Optional[np.ndarray]) -> Optional[np.ndarray]:
