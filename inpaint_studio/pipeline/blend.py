@@ -22,13 +22,15 @@ def feather_alpha(hole: np.ndarray, feather: int) -> np.ndarray:
     if feather <= 0 or not hole.any():
         return hole.astype(np.float32)
     dist = cv2.distanceTransform((~hole).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-    return np.clip(1.0 - dist / (feather + 1.0), 0.0, 1.0).astype(np.float32)
+    alpha: np.ndarray = np.clip(1.0 - dist / (feather + 1.0), 0.0, 1.0).astype(np.float32)
+    return alpha
 
 
 def feather_band(hole: np.ndarray, feather: int) -> np.ndarray:
     """Hole plus every pixel closer than ``feather + 1`` to it (where feather_alpha > 0)."""
     if feather <= 0:
-        return hole.copy()
+        band: np.ndarray = hole.copy()
+        return band
     r = int(feather) + 1
     y, x = np.mgrid[-r:r + 1, -r:r + 1]
     disk = (x * x + y * y < r * r).astype(np.uint8)
@@ -52,7 +54,7 @@ def composite(base: np.ndarray, fill: np.ndarray, alpha: np.ndarray) -> np.ndarr
 
     ``alpha`` is bool or float in 0..1 (H, W). Pixels with alpha 0 are bit-identical.
     """
-    out = base.copy()
+    out: np.ndarray = base.copy()
     if alpha.dtype == np.bool_:
         full, part = alpha, np.zeros_like(alpha)
     else:

@@ -30,6 +30,7 @@ def membrane(values: np.ndarray, fixed: np.ndarray, iterations: int = 40) -> np.
     h, w = fixed.shape
     if not fixed.any():
         return np.zeros_like(values)
+    field: np.ndarray
     if min(h, w) <= 8:
         field = np.broadcast_to(values[fixed].mean(axis=0), values.shape).copy()
     else:
@@ -77,7 +78,7 @@ def match_colour(image: np.ndarray, hole: np.ndarray, filled: np.ndarray, *,
     The work grid has f x f blocks (f the smallest integer that fits the crop's long side
     in ``WORK_SIZE``) and covers only the hole's box grown by the reach of the blur.
     """
-    out = filled.copy()
+    out: np.ndarray = filled.copy()
     if not hole.any():
         return out
     h, w = hole.shape

@@ -28,7 +28,8 @@ def pad_to(array: np.ndarray, height: int, width: int, mirror: bool = True) -> n
 
 
 def pad_inputs(image: np.ndarray, hole: np.ndarray, sketch: Optional[np.ndarray],
-               avoid: Optional[np.ndarray], multiple: int):
+               avoid: Optional[np.ndarray], multiple: int
+               ) -> tuple[np.ndarray, np.ndarray, Optional[np.ndarray], Optional[np.ndarray]]:
     """Pad image/hole/sketch/avoid to a multiple; returns the four padded arrays."""
     h, w = hole.shape
     ph, pw = padded_size(h, w, multiple)

@@ -33,7 +33,8 @@ def resize_image(image: np.ndarray, height: int, width: int) -> np.ndarray:
     that ``resize_mask`` adds, so hole pixels never mix in known-context colours.
     """
     if image.shape[:2] == (height, width):
-        return image.copy()
+        same: np.ndarray = image.copy()
+        return same
     shrink = height * width < image.shape[0] * image.shape[1]
     interp = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
     return cv2.resize(image, (width, height), interpolation=interp)
@@ -46,7 +47,8 @@ def resize_mask(mask: np.ndarray, height: int, width: int) -> np.ndarray:
     uses the same rule, so a round trip covers every originally-True pixel.
     """
     if mask.shape == (height, width):
-        return mask.copy()
+        same: np.ndarray = mask.copy()
+        return same
     src = mask.astype(np.float32)
     if height * width < mask.shape[0] * mask.shape[1]:
         small = cv2.resize(src, (width, height), interpolation=cv2.INTER_AREA) > 0

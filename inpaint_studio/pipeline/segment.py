@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import Optional, Sequence
 
 import cv2
 import numpy as np
@@ -45,11 +45,12 @@ def _grabcut(small: np.ndarray, seeds: np.ndarray) -> np.ndarray:
         seeds[[0, -1], :] = cv2.GC_BGD  # a box over the whole crop: the rim is background
         seeds[:, [0, -1]] = cv2.GC_BGD
     bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
-    try:
-        cv2.grabCut(small, seeds, None, bgd, fgd, ITERATIONS, cv2.GC_INIT_WITH_MASK)
+    try:  # no rect: GrabCut starts from the seeds (OpenCV's stubs insist on one)
+        cv2.grabCut(small, seeds, None, bgd, fgd, ITERATIONS, cv2.GC_INIT_WITH_MASK)  # type: ignore[call-overload]
     except cv2.error:  # one colour everywhere: GrabCut cannot model it
-        return ((seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)).astype(np.float32)
-    return ((seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)).astype(np.float32)
+        pass
+    soft: np.ndarray = ((seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)).astype(np.float32)
+    return soft
 
 
 def _refine(rgb: np.ndarray, coarse: np.ndarray, scale: float) -> np.ndarray:
@@ -78,7 +79,8 @@ def _refine(rgb: np.ndarray, coarse: np.ndarray, scale: float) -> np.ndarray:
     out = fg.copy()
     pick = band & known
     out[pick] = d_fg[pick] < d_bg[pick]
-    return cv2.medianBlur(out.astype(np.uint8), 3).astype(bool)
+    smooth: np.ndarray = cv2.medianBlur(out.astype(np.uint8), 3).astype(bool)
+    return smooth
 
 
 def _clean(mask: np.ndarray, keep: Optional[np.ndarray]) -> np.ndarray:
@@ -93,7 +95,7 @@ def _clean(mask: np.ndarray, keep: Optional[np.ndarray]) -> np.ndarray:
     if keep is not None:
         wanted[np.unique(labels[keep & mask])] = True
     wanted[0] = False
-    out = wanted[labels]
+    out: np.ndarray = wanted[labels]
     holes = ~out
     count, labels, stats, _ = cv2.connectedComponentsWithStats(holes.astype(np.uint8), connectivity=4)
     h, w = out.shape
@@ -105,28 +107,29 @@ def _clean(mask: np.ndarray, keep: Optional[np.ndarray]) -> np.ndarray:
     return out
 
 
-def select_object(image: np.ndarray, box=None, scribble: Optional[np.ndarray] = None,
-                  halo: Optional[int] = None) -> tuple[BBox, np.ndarray]:
+def select_object(image: np.ndarray, box: Optional[Sequence[float]] = None,
+                  scribble: Optional[np.ndarray] = None, halo: Optional[int] = None) -> tuple[BBox, np.ndarray]:
     height, width = image.shape[:2]
     if scribble is not None and np.shape(scribble) != (height, width):
         raise UserError("the scribble does not match the photo's size")
     marks = BBox.of_mask(scribble) if scribble is not None else BBox(0, 0, 0, 0)
     from_box = box is not None
-    if from_box:
+    area: Optional[BBox] = None
+    if box is not None:
         x0, y0, x1, y1 = (int(round(v)) for v in box)
-        box = BBox(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)).clip(width, height)
+        area = BBox(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)).clip(width, height)
     elif not marks.empty:  # scribble only: look around it
-        box = marks.grow(max(16, round(0.6 * max(marks.width, marks.height)))).clip(width, height)
-    if box is None or box.width < MIN_BOX or box.height < MIN_BOX:
+        area = marks.grow(max(16, round(0.6 * max(marks.width, marks.height)))).clip(width, height)
+    if area is None or area.width < MIN_BOX or area.height < MIN_BOX:
         return BBox(0, 0, 0, 0), np.zeros((0, 0), bool)
-    crop = _crop_box(box, width, height)
+    crop = _crop_box(area, width, height)
     rgb = to_rgb8(image[crop.slices])
     scale = min(1.0, WORK_SIDE / max(crop.width, crop.height))
     sw, sh = max(1, round(crop.width * scale)), max(1, round(crop.height * scale))
     small = cv2.resize(rgb, (sw, sh), interpolation=cv2.INTER_AREA) if scale < 1 else rgb.copy()
     seeds = np.full((sh, sw), cv2.GC_BGD, np.uint8)
-    inner = [(box.x0 - crop.x0) * scale, (box.y0 - crop.y0) * scale,
-             (box.x1 - crop.x0) * scale, (box.y1 - crop.y0) * scale]
+    inner = [(area.x0 - crop.x0) * scale, (area.y0 - crop.y0) * scale,
+             (area.x1 - crop.x0) * scale, (area.y1 - crop.y0) * scale]
     bx0, by0 = int(math.floor(inner[0])), int(math.floor(inner[1]))
     bx1, by1 = int(math.ceil(inner[2])), int(math.ceil(inner[3]))
     local = None
@@ -144,7 +147,7 @@ def select_object(image: np.ndarray, box=None, scribble: Optional[np.ndarray] = 
     mask = _refine(rgb, coarse, scale)
     if from_box:  # the object lies inside the box
         inside = np.zeros_like(mask)
-        inside[box.y0 - crop.y0:box.y1 - crop.y0, box.x0 - crop.x0:box.x1 - crop.x0] = True
+        inside[area.y0 - crop.y0:area.y1 - crop.y0, area.x0 - crop.x0:area.x1 - crop.x0] = True
         mask &= inside
     mask = _clean(mask, local)
     if not mask.any():
