@@ -14,7 +14,7 @@ Modules: ``formats`` (Picture, extensions, limits), ``read``, ``write``, ``atomi
 """
 from inpaint_studio.fileio.formats import EXTENSIONS, JPEG_QUALITY, PNG_LEVEL, WEBP_METHOD, Picture
 from inpaint_studio.fileio.read import load_image, load_mask
-from inpaint_studio.fileio.write import check_can_save, save_image, save_mask, save_notes, thumbnail_jpeg
+from inpaint_studio.fileio.write import check_can_save, save_image, save_mask, save_notes
 
 __all__ = ["EXTENSIONS", "JPEG_QUALITY", "PNG_LEVEL", "WEBP_METHOD", "Picture", "check_can_save", "load_image",
-           "load_mask", "save_image", "save_mask", "save_notes", "thumbnail_jpeg"]
+           "load_mask", "save_image", "save_mask", "save_notes"]

@@ -7,7 +7,7 @@ import io
 import os
 import re
 import warnings
-from typing import Callable, Optional, Union
+from typing import Callable, Optional
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -15,9 +15,7 @@ from PIL import Image, UnidentifiedImageError
 from inpaint_studio.core import pixels as px
 from inpaint_studio.core.errors import UserError
 from inpaint_studio.fileio import deep, formats, metadata
-from inpaint_studio.fileio.formats import PIL_FORMATS, Picture, one_line
-
-PathLike = Union[str, "os.PathLike[str]"]
+from inpaint_studio.fileio.formats import PIL_FORMATS, PathLike, Picture, one_line
 
 
 def load_image(path: PathLike) -> Picture:

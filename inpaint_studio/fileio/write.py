@@ -14,8 +14,16 @@ from inpaint_studio.core import pixels as px
 from inpaint_studio.core.errors import UserError
 from inpaint_studio.fileio import deep, exifthumb, metadata
 from inpaint_studio.fileio.atomic import atomic_write
-from inpaint_studio.fileio.formats import GREY_MODES, JPEG_QUALITY, MAX_SIDE, PNG_LEVEL, WEBP_METHOD, Picture, format_of
-from inpaint_studio.fileio.read import PathLike
+from inpaint_studio.fileio.formats import (
+    GREY_MODES,
+    JPEG_QUALITY,
+    MAX_SIDE,
+    PNG_LEVEL,
+    WEBP_METHOD,
+    PathLike,
+    Picture,
+    format_of,
+)
 
 
 def save_image(path: PathLike, picture_or_pixels: Union[Picture, np.ndarray], *,
