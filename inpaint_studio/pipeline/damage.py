@@ -3,20 +3,28 @@
 Lives in pipeline (not core) because it needs OpenCV's fast morphology. Two stages, so
 a sensitivity slider can re-threshold without redoing the costly part::
 
-    analysis = analyse(image, max_width=6)      # per photo (4-6 s at 12 MP on 2 cores)
+    analysis = analyse(image, max_width=6)      # per photo (about 2 s at 12 MP on 2 cores)
     mask = propose(analysis, sensitivity=0.5)   # per sensitivity (fast)
     mask = detect_damage(image, 0.5, 6)         # both
 
 How: every score is a contrast divided by the local level of fine detail (grain, paper,
 hair, foliage, text and edges raise it, so busy places need more). Lines: at half
 resolution, a short segment's mean in 12 orientations must be brighter (darker) than
-both parallel side segments, less any difference between the sides (edges and halos
-score nothing). Specks: a small blur must be brighter (darker) than a ring all around.
-Pixels standing out from a median wider than ``max_width`` are joined into components;
-kept are long, thin ones with enough line evidence (longer lines may be fainter) and
-small ones with a strong speck score, unless a square wider than ``max_width`` fits
-inside, strong opposite contrast runs beside them (a groove by an edge), or other
-candidates crowd around them (families of lines: bricks, ruled paper, planks, hair).
+the mean of two parallel side segments, less the difference between the sides (edges
+and halos score nothing). Specks: a small blur must be brighter (darker) than 16
+samples on a ring all around. Pixels standing out from a median wider than ``max_width``
+with some line or speck score are joined into candidates (one polarity each); a square
+wider than ``max_width`` inside, or strong opposite contrast beside (a groove by an
+edge), rules one out. Kept are:
+
+- scratches: long and thin, with enough line evidence (mean line score, longer lines
+  may be fainter), discounted by how much its two sides differ beyond the texture (a
+  line along an edge: a rim, a highlight, a plank's shadow);
+- specks: small, with a strong speck score and contrast (geometric mean);
+
+unless other lines crowd the window around it: of about its orientation (families of
+parallel lines: planks, bricks, ruled paper, hair), or of any (text, foliage). Lines are
+counted once each, by their centre-line pixels, so a wide scratch is not its own crowd.
 """
 from __future__ import annotations
 
@@ -31,7 +39,7 @@ DEFAULT_SENSITIVITY = 0.5
 DEFAULT_MAX_WIDTH = 6
 MAX_WIDTH_RANGE = (1, 20)
 TEXTURE_WINDOW = 31  # pixels: the neighbourhood whose busyness excuses thin detail
-DENSITY_WINDOW = 81  # pixels: where a family of similar lines marks real detail
+DENSITY_WINDOW = 121  # pixels: where a family of parallel lines marks real detail
 LEVEL_FLOOR = 0.012  # contrast unit on grain-free photos (about 3 of 255 levels)
 
 
@@ -68,7 +76,6 @@ def check_params(sensitivity: float, max_width: int) -> None:
 
 ANGLES = 12
 SEGMENT = 9  # line kernel length at half resolution (18 px)
-ASYMMETRY = 0.5
 
 
 def _segments() -> list[tuple[float, np.ndarray]]:
@@ -120,6 +127,7 @@ def analyse(image: np.ndarray, max_width: int = DEFAULT_MAX_WIDTH,
     """The costly per-photo part. ``progress(fraction)`` is called between stages; it may
     raise (e.g. ``Cancelled``) to stop early. ``tuning``: other thresholds (experiments)."""
     check_params(DEFAULT_SENSITIVITY, max_width)
+    t = tuning or TUNING
     report = progress or (lambda _f: None)
     report(0.0)
     g = luminance(image)
@@ -128,60 +136,119 @@ def analyse(image: np.ndarray, max_width: int = DEFAULT_MAX_WIDTH,
     # lines, at half resolution: brighter (darker) than both sides for some orientation
     half = cv2.resize(g, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
     d = max(2, round((max_width + 2) / 3))  # side offset, half-res pixels
-    bright = dark = None
-    for i, (t, k) in enumerate(_segments()):
+    pad = d + 1
+    best = angle = gap = centre = None
+    for i, (theta, k) in enumerate(_segments()):
         report(0.05 + 0.5 * i / ANGLES)
-        m = cv2.filter2D(half, -1, k)
-        nx, ny = -np.sin(t) * d, np.cos(t) * d
-        ox, oy = int(round(nx)), int(round(ny))
-        s1 = cv2.dilate(m, _points_kernel([(ox, oy)]), borderType=cv2.BORDER_REPLICATE)
-        s2 = cv2.dilate(m, _points_kernel([(-ox, -oy)]), borderType=cv2.BORDER_REPLICATE)
-        # brighter (darker) than both sides, less any difference between the sides (edges)
-        skew = ASYMMETRY * np.abs(s1 - s2)
-        b = m - np.maximum(s1, s2) - skew
-        dk = np.minimum(s1, s2) - m - skew
-        bright = b if bright is None else np.maximum(bright, b)
-        dark = dk if dark is None else np.maximum(dark, dk)
-    line = cv2.resize(np.where(bright >= dark, bright, -dark), (w, h), interpolation=cv2.INTER_LINEAR)
+        m = cv2.copyMakeBorder(cv2.filter2D(half, -1, k), pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+        ox, oy = int(round(-np.sin(theta) * d)), int(round(np.cos(theta) * d))
+        hh, ww = m.shape[0] - 2 * pad, m.shape[1] - 2 * pad
+        s1 = m[pad + oy:pad + oy + hh, pad + ox:pad + ox + ww]
+        s2 = m[pad - oy:pad - oy + hh, pad - ox:pad - ox + ww]
+        m = m[pad:pad + hh, pad:pad + ww]
+        # brighter (darker) than the mean of both sides, less any difference between the
+        # sides (edges and halos score nothing)
+        c = cv2.subtract(m, cv2.addWeighted(s1, 0.5, s2, 0.5, 0))
+        skew = cv2.absdiff(s1, s2)
+        score = cv2.subtract(np.abs(c), skew)
+        if best is None:
+            best, gap, centre = score, skew, c
+            angle = np.zeros(score.shape, np.uint8)
+        else:
+            better = cv2.compare(score, best, cv2.CMP_GT)
+            np.copyto(angle, i, where=better.view(bool))
+            cv2.copyTo(skew, better, gap)
+            cv2.copyTo(c, better, centre)
+            best = cv2.max(best, score)
+    line = cv2.resize(np.copysign(best, centre), (w, h), interpolation=cv2.INTER_LINEAR)
     report(0.55)
     # spots, at full resolution: brighter (darker) than a ring all around
     c0 = cv2.GaussianBlur(g, (0, 0), 1.0)
     bright = dark = None
     for radius in sorted({3, max_width + 2}):
-        ring = np.zeros((2 * radius + 1, 2 * radius + 1), np.uint8)
-        cv2.circle(ring, (radius, radius), radius, 1, 1)
+        turns = np.arange(16) * (np.pi / 8)  # 16 samples on the circle
+        ring = _points_kernel({(int(round(radius * np.cos(a))), int(round(radius * np.sin(a)))) for a in turns})
         b, dk = _two_sided(c0, c0, ring)
         bright = b if bright is None else np.maximum(bright, b)
         dark = dk if dark is None else np.maximum(dark, dk)
     spot = np.where(bright >= dark, bright, -dark)
+    del c0, bright, dark, b, dk
     # pixels (the mask's shape): against a median wider than any scratch
     side = 2 * int(max_width) + 3
     background = cv2.medianBlur(np.clip(g * 255 + 0.5, 0, 255).astype(np.uint8), side)
-    pixel = cv2.GaussianBlur(g, (0, 0), 0.7) - background.astype(np.float32) * np.float32(1 / 255)
+    pixel = cv2.GaussianBlur(g, (0, 0), 0.7)
+    pixel -= background.astype(np.float32) * np.float32(1 / 255)
     report(0.7)
-    a = DamageAnalysis(line / level, spot / level, pixel / level, int(max_width))
-    t = tuning or TUNING
-    near = (np.abs(a.pixel) > t.pixel) & ((np.abs(a.line) > t.grow) | (np.abs(a.spot) > t.grow))
-    density = cv2.blur(near.astype(np.float32), (DENSITY_WINDOW, DENSITY_WINDOW))
-    bright = _candidates(a, 1, density, t)
+    inv = 1 / level
+    line *= inv
+    spot *= inv
+    pixel *= inv
+    a = DamageAnalysis(line, spot, pixel, int(max_width))
+    # around each line: how many lines of its orientation (of any) cross a window
+    level_half = cv2.resize(level, (half.shape[1], half.shape[0]), interpolation=cv2.INTER_AREA)
+    parallel, clutter = _line_density(best, angle, best > t.strong * level_half)
+    gap = cv2.resize(gap, (w, h), interpolation=cv2.INTER_LINEAR)
+    gap *= inv
+    around = _Around(gap, parallel, clutter, half.shape[1])
+    bright = _candidates(a, 1, around, t)
     report(0.85)
-    out = dataclasses.replace(a, candidates=(bright, _candidates(a, -1, density, t)))
+    out = dataclasses.replace(a, candidates=(bright, _candidates(a, -1, around, t)))
     report(1.0)
     return out
+
+
+def _line_density(best: np.ndarray, angle: np.ndarray, strong: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per pixel (half resolution): how many lines of about its own orientation, and of any
+    orientation, cross a window around it, counted as centre-line pixels over the window's
+    side, so that a line counts once whatever its width (families of parallel lines:
+    planks, bricks, hair, ruled paper; clutter: text, foliage)."""
+    h, w = best.shape
+    pad = cv2.copyMakeBorder(best, 1, 1, 1, 1, cv2.BORDER_REPLICATE)
+    ridge = np.zeros((h, w), bool)
+    quarter = ((angle.astype(np.int32) * 4 + ANGLES // 2) // ANGLES) % 4  # 0, 45, 90, 135 degrees
+    for q, (dx, dy) in enumerate(((0, 1), (-1, 1), (1, 0), (1, 1))):  # across the line
+        a1 = pad[1 + dy:1 + dy + h, 1 + dx:1 + dx + w]
+        a2 = pad[1 - dy:1 - dy + h, 1 - dx:1 - dx + w]
+        ridge |= (quarter == q) & (best >= a1) & (best >= a2)
+    ridge &= strong
+    window = (DENSITY_WINDOW // 2) | 1
+    clutter = cv2.blur(ridge.astype(np.float32), (window, window)) * window
+    parallel = np.zeros((h, w), np.float32)
+    for i in range(ANGLES):
+        near = np.zeros(ANGLES, bool)
+        near[[(i - 1) % ANGLES, i, (i + 1) % ANGLES]] = True
+        density = cv2.blur((ridge & near[angle]).astype(np.float32), (window, window))
+        np.copyto(parallel, density, where=angle == i)
+    return parallel * window, clutter
+
+
+@dataclass(frozen=True)
+class _Around:
+    """Maps read per candidate pixel (all but ``side_gap`` at half resolution)."""
+
+    side_gap: np.ndarray  # full resolution: difference between the two sides of the best line, over the level
+    parallel: np.ndarray  # lines of about this orientation crossing the window
+    clutter: np.ndarray  # lines of any orientation crossing the window
+    width: int  # of the half-resolution maps
 
 
 @dataclass(frozen=True)
 class Tuning:
     """Thresholds at sensitivity 0.5, in units of the local texture level."""
 
-    line: float = 5.0  # a scratch must reach this line score somewhere
-    evidence: float = 9.0  # ... and average this much along its length, x sqrt(length / min)
-    spot: float = 12.0  # a speck must reach this spot score
+    line: float = 4.0  # a scratch must reach this line score somewhere
+    evidence: float = 7.5  # ... and average this much along its length, x sqrt(length / min),
+    side_gap: float = 0.1  # ... x exp(-side gap / this): sides that differ (an edge) count against
+    gap_floor: float = 1.0  # side differences up to this count as texture, not an edge
+    spot: float = 6.0  # a speck: geometric mean of its spot score and its contrast to the median
     grow: float = 2.5  # pixels joined into candidates (any sensitivity)
     pixel: float = 1.0  # ... must also stand out from a median this much
     paired: float = 1.5  # mean opposite contrast beside it that marks an edge or groove
-    min_length: float = 4.0  # scratches: at least this many max widths long
-    density: float = 0.07  # share of the surroundings that other candidates may cover
+    min_length: float = 4.0  # scratches: this many max widths long count in full
+    short: float = 0.5  # ... and shorter ones down to this share of it (fibres), with less evidence
+    strong: float = 5.0  # line score of a pixel that counts as a line around a candidate
+    context: float = 1.8  # lines of about its orientation crossing its window that mark real detail
+    clutter: float = 3.0  # lines of any orientation crossing its window that mark real detail
 
 
 TUNING = Tuning()
@@ -195,6 +262,10 @@ class Candidates:
     line_peak: np.ndarray  # per label; -1 where the label cannot be a scratch
     evidence: np.ndarray  # mean line score x sqrt(length / minimum length)
     spot_peak: np.ndarray  # per label; -1 where the label cannot be a speck
+    side_gap: np.ndarray  # mean difference between its two sides (beyond texture) over its mean line score
+    contrast: np.ndarray  # mean contrast against the median around it
+    context: np.ndarray  # lines of about its orientation crossing the window around it (itself included)
+    clutter: np.ndarray  # lines of any orientation crossing the window around it
 
 
 def propose(analysis: DamageAnalysis, sensitivity: float = DEFAULT_SENSITIVITY,
@@ -206,8 +277,11 @@ def propose(analysis: DamageAnalysis, sensitivity: float = DEFAULT_SENSITIVITY,
     f = 0.5 ** (2 * (sensitivity - 0.5))  # thresholds x2 at 0, x0.5 at 1
     mask = np.zeros(analysis.pixel.shape, bool)
     for c in analysis.candidates:
-        keep = ((c.line_peak >= tuning.line * f) & (c.evidence >= tuning.evidence * f)) | (
-            c.spot_peak >= tuning.spot * f)
+        calm = (c.context <= tuning.context / f ** 0.25) & (c.clutter <= tuning.clutter / f ** 0.25)
+        scratch = (c.line_peak >= tuning.line * f) & (
+            c.evidence * np.exp(-c.side_gap / tuning.side_gap) >= tuning.evidence * f)
+        speck = np.sqrt(np.maximum(c.spot_peak, 0) * np.maximum(c.contrast, 0)) >= tuning.spot * f
+        keep = calm & (scratch | speck)
         keep[0] = False
         if keep.any():
             mask |= keep[c.labels]
@@ -216,47 +290,60 @@ def propose(analysis: DamageAnalysis, sensitivity: float = DEFAULT_SENSITIVITY,
     return mask
 
 
-def _per_label(labels: np.ndarray, where: np.ndarray, values, count: int, peak: bool = False) -> np.ndarray:
-    """Sum (or maximum) of ``values`` over each label's pixels in ``where``."""
-    idx = labels[where]
-    if not peak:
-        return np.bincount(idx, weights=None if values is None else values[where], minlength=count)
-    out = np.full(count, -np.inf, np.float32)
-    np.maximum.at(out, idx, values[where])
-    return out
+def _candidates(a: DamageAnalysis, sign: int, around: _Around, t: Tuning = TUNING) -> Candidates:
+    """Label one polarity's candidates and measure each (per-label arrays for ``propose``).
 
-
-def _candidates(a: DamageAnalysis, sign: int, density: np.ndarray, t: Tuning = TUNING) -> Candidates:
-    """Label one polarity's candidates; rule out those that can be neither scratch nor speck."""
-    line, pixel = sign * a.line, sign * a.pixel
-    grow = ((pixel > t.pixel) & ((line > t.grow) | (sign * a.spot > t.grow))).astype(np.uint8)
+    Only candidate pixels (and a ring around them) are read after labelling."""
+    if sign > 0:
+        grow = (a.pixel > t.pixel) & ((a.line > t.grow) | (a.spot > t.grow))
+    else:
+        grow = (a.pixel < -t.pixel) & ((a.line < -t.grow) | (a.spot < -t.grow))
+    grow = grow.view(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(grow, connectivity=8)
-    on = grow > 0
-    area = np.maximum(stats[:, cv2.CC_STAT_AREA], 1)
+    idx = np.flatnonzero(grow)
+    lab = labels.ravel()[idx]
+
+    def total(values: np.ndarray, at: np.ndarray = idx, by: np.ndarray = lab) -> np.ndarray:
+        return np.bincount(by, weights=values.ravel()[at], minlength=count)
+
+    def peak(values: np.ndarray) -> np.ndarray:
+        out = np.full(count, -np.inf, np.float32)
+        np.maximum.at(out, lab, values.ravel()[idx])
+        return out
+
+    area = np.maximum(stats[:, cv2.CC_STAT_AREA], 1).astype(np.float64)
     w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
     length = np.hypot(w, h)  # bbox diagonal
     min_length = t.min_length * max(a.max_width, 3)
-    # thick: a square wider than max_width fits inside
+    # thick: a square wider than max_width fits inside (a shape of the photo, not damage)
     side = a.max_width + 3
-    core = cv2.erode(grow, cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))) > 0
-    thick = _per_label(labels, core, None, count) > 0.05 * area
+    core = cv2.erode(grow, cv2.getStructuringElement(cv2.MORPH_RECT, (side, side)))
+    thick = total(core) > 0.05 * area
     # paired: strong opposite contrast right beside it (an edge or groove, not a scratch)
-    ring_labels = cv2.dilate(labels.astype(np.float32), np.ones((5, 5), np.uint8)).astype(np.int32)
-    ring = (~on) & (ring_labels > 0)
-    ring_n = np.maximum(_per_label(ring_labels, ring, None, count), 1)
-    paired = _per_label(ring_labels, ring, np.maximum(-pixel, 0), count) / ring_n > t.paired
-    # crowded: other candidates cover much of the surroundings (its own share discounted)
-    own = np.where(length >= min_length, area / np.maximum(length, 1) / DENSITY_WINDOW,
-                   area / DENSITY_WINDOW ** 2)
-    crowded = _per_label(labels, on, density, count) / area - own > t.density
-    usable = ~thick & ~paired & ~crowded
+    ring_labels = cv2.dilate(labels.astype(np.float32), np.ones((5, 5), np.uint8))
+    ring = np.flatnonzero((ring_labels > 0) & (grow == 0))
+    ring_lab = ring_labels.ravel()[ring].astype(np.int64)
+    ring_n = np.maximum(np.bincount(ring_lab, minlength=count), 1)
+    opposite = np.maximum(-sign * a.pixel.ravel()[ring], 0)
+    paired = np.bincount(ring_lab, weights=opposite, minlength=count) / ring_n > t.paired
+    usable = ~thick & ~paired
     # scratches: long, and thin all along (not a network of lines; bbox allows for bends)
-    scratch = usable & (length >= min_length) & (area / np.maximum(length, 1) <= 2 * (a.max_width + 2))
+    scratch = usable & (length >= t.short * min_length) & (area / np.maximum(length, 1) <= 2 * (a.max_width + 2))
     speck = usable & (np.maximum(w, h) <= 2 * a.max_width + 2) & (area >= 2)
-    line_peak = np.where(scratch, _per_label(labels, on, line, count, peak=True), -1)
-    evidence = _per_label(labels, on, line, count) / area * np.sqrt(length / min_length)
-    spot_peak = np.where(speck, _per_label(labels, on, sign * a.spot, count, peak=True), -1)
-    return Candidates(labels, line_peak, evidence, spot_peak)
+    line = a.line if sign > 0 else -a.line
+    line_sum = total(line)
+    line_peak = np.where(scratch, peak(line), -1)
+    evidence = line_sum / area * np.sqrt(length / min_length)
+    spot_peak = np.where(speck, peak(a.spot if sign > 0 else -a.spot), -1)
+    contrast = sign * total(a.pixel) / area
+    # what lies around: read from the half-resolution maps at each candidate pixel
+    ys, xs = np.divmod(idx, a.pixel.shape[1])
+    at_half = (ys // 2) * around.width + xs // 2
+    gap = total(np.maximum(around.side_gap.ravel()[idx] - t.gap_floor, 0), np.arange(idx.size))
+    side_gap = gap / area / np.maximum(line_sum / area, 0.1)
+    context = total(around.parallel, at_half) / area
+    clutter = total(around.clutter, at_half) / area
+    return Candidates(labels, line_peak, evidence, spot_peak, side_gap, contrast, context, clutter)
 
 
 def detect_damage(image: np.ndarray, sensitivity: float = DEFAULT_SENSITIVITY,
