@@ -298,21 +298,22 @@ class _Level:
         minus what the copied patch continues to there; that difference spread smoothly
         over the hole (membrane). Returns the (Q, 3) correction for the hole pixels."""
         q, wp, n = self.q, self.wp, self.hp * self.wp
-        known = self.known
-        num = torch.zeros(n, 3, device=q.device)
-        cnt = torch.zeros(n, device=q.device)
+        y0, y1, x0, x1 = self.box  # holds the hole and its outline: work in the box only
+        bw = x1 - x0
+        num = torch.zeros((y1 - y0) * bw, 3, device=q.device)
+        cnt = torch.zeros((y1 - y0) * bw, device=q.device)
         for step in (1, -1, wp, -wp):
             b = q + step
-            ok = known[b]
+            ok = self.known[b]
             bq, bo = b[ok], off[ok]
             pred = self.pix.index_select(0, (bq + bo).clamp_(0, n - 1))[:, :3]
-            num.index_add_(0, bq, self.pix.index_select(0, bq)[:, :3] - pred)
-            cnt.index_add_(0, bq, torch.ones_like(bq, dtype=cnt.dtype))
-        y0, y1, x0, x1 = self.box
-        ring = (cnt > 0).view(self.hp, self.wp)[y0:y1, x0:x1]
+            local = (bq // wp - y0) * bw + bq % wp - x0
+            num.index_add_(0, local, self.pix.index_select(0, bq)[:, :3] - pred)
+            cnt.index_add_(0, local, torch.ones_like(local, dtype=cnt.dtype))
+        ring = (cnt > 0).view(y1 - y0, bw)
         if not bool(ring.any()):
             return torch.zeros(q.numel(), 3, device=q.device)
-        diff = (num / cnt.clamp_min(1)[:, None]).view(self.hp, self.wp, 3)[y0:y1, x0:x1]
+        diff = (num / cnt.clamp_min(1)[:, None]).view(y1 - y0, bw, 3)
         field = _membrane(diff.permute(2, 0, 1).clamp_(-SEAM_LIMIT, SEAM_LIMIT), ring)
         ys, xs = q // wp - y0, q % wp - x0
         return field[:, ys, xs].T
@@ -343,21 +344,31 @@ class _Level:
         radii = torch.tensor(self.radii(), device=dev)
         chan = torch.ones(self.c, device=dev)  # the guide lays out the structure here
         chan[3:] = guide_weight * ONION_GUIDE
-        while bool(todo.any()):
-            grown = F.max_pool2d(filled.view(1, 1, self.hp, self.wp).float(), 3, 1, 1).flatten() > 0
-            t = torch.nonzero(grown & todo).flatten()
-            if t.numel() == 0:  # cannot happen with a valid source; be safe
-                t = torch.nonzero(todo).flatten()
-            w = filled[(t[:, None] + grid[None]).clamp_(0, n_pix - 1)].float()  # (N, P)
-            tv = self.pix[(t[:, None] + grid[None]).clamp_(0, n_pix - 1)]  # (N, P, C)
+        y0, y1, x0, x1 = self.box  # holds the hole with a margin: rings grow inside it
+        filled_box = filled.view(self.hp, self.wp)[y0:y1, x0:x1]
+        todo_box = todo.view(self.hp, self.wp)[y0:y1, x0:x1]
+        left = int(todo.sum())
+        while left:
+            grown = F.max_pool2d(filled_box[None, None].float(), 3, 1, 1)[0, 0] > 0
+            t = torch.nonzero(grown & todo_box)
+            if t.shape[0] == 0:  # cannot happen with a valid source; be safe
+                t = torch.nonzero(todo_box)
+            t = (t[:, 0] + y0) * wp + t[:, 1] + x0
+            left -= t.numel()
+            around = (t[:, None] + grid[None]).clamp_(0, n_pix - 1)  # (N, P)
+            w = filled[around].float()
+            # per (pixel, channel) weights: colour over the known pixels (mean), the guide
+            # (known everywhere) over all of them
+            wts = (w / w.sum(-1, keepdim=True).clamp_min(1))[..., None] * chan[:3].new_ones(3)
+            if self.c > 3:
+                wts = torch.cat([wts, chan[3:].expand(len(t), grid.numel(), -1) / grid.numel()], -1)
+            wts = wts.reshape(len(t), -1, 1)  # (N, P*C, 1)
+            tv = self.pix.index_select(0, around.flatten()).view(len(t), 1, -1)  # (N, 1, P*C)
 
             def cost(cand):  # cand (N, K) source centres -> (N, K) masked distances
-                sv = self.pix[(cand[..., None] + grid).clamp_(0, n_pix - 1)]  # (N, K, P, C)
-                d = (sv - tv[:, None]) ** 2
-                known = (d[..., :3].sum(-1) * w[:, None]).sum(-1) / w.sum(-1, keepdim=True).clamp_min(1)
-                if self.c == 3:
-                    return known
-                return known + (d[..., 3:] * chan[3:]).sum(-1).mean(-1)  # the guide is known everywhere
+                idx = (cand[..., None] + grid).clamp_(0, n_pix - 1).flatten()
+                d = self.pix.index_select(0, idx).view(cand.shape[0], cand.shape[1], -1).sub_(tv)
+                return torch.bmm(d.mul_(d), wts)[..., 0]
 
             nb = (t[:, None] + nbs[None]).clamp_(0, n_pix - 1)
             prop = torch.where(src[nb] >= 0, src[nb] + (t[:, None] - nb), -1)
@@ -408,12 +419,19 @@ def _membrane(values, fixed, iterations=None):
         den = F.avg_pool2d(wgt, 2, ceil_mode=True)
         small = _membrane((num / den.clamp_min(1e-6))[0], den[0, 0] > 0, iterations)
         field = F.interpolate(small[None], size=(h, w), mode="bilinear", align_corners=False)[0]
-    kernel = torch.tensor([[0, 0.25, 0], [0.25, 0, 0.25], [0, 0.25, 0]], device=values.device)
-    kernel = kernel.expand(c, 1, 3, 3)
-    pinned = values[:, fixed]
+    # Jacobi sweeps with replicated edges: shifted sums on one padded buffer (several times
+    # faster than a grouped conv2d); pinned pixels keep their values
+    free = (~fixed).to(values.dtype)
+    pinned = values * fixed
+    buf = values.new_empty(c, h + 2, w + 2)
     for _ in range(iterations):
-        field = F.conv2d(F.pad(field[None], (1, 1, 1, 1), mode="replicate"), kernel, groups=c)[0]
-        field[:, fixed] = pinned
+        buf[:, 1:-1, 1:-1] = field
+        buf[:, 0, 1:-1], buf[:, -1, 1:-1] = field[:, 0], field[:, -1]
+        buf[:, 1:-1, 0], buf[:, 1:-1, -1] = field[:, :, 0], field[:, :, -1]
+        total = buf[:, :-2, 1:-1] + buf[:, 2:, 1:-1]
+        total += buf[:, 1:-1, :-2]
+        total += buf[:, 1:-1, 2:]
+        field = torch.addcmul(pinned, total, free, value=0.25)
     return field
 
 
@@ -444,7 +462,7 @@ def _has_sources(bad, patch):
 def _any2x2(mask):
     h, w = mask.shape
     m = np.pad(mask, ((0, h % 2), (0, w % 2)))
-    return m.reshape((h + 1) // 2, 2, (w + 1) // 2, 2).any(axis=(1, 3))
+    return m[0::2, 0::2] | m[1::2, 0::2] | m[0::2, 1::2] | m[1::2, 1::2]  # far faster than any()
 
 
 def _guide_channel(image, hole, sketch, dev):
@@ -541,7 +559,10 @@ class PatchMatchEngine(Engine):
             for depth in range(len(pyramid) - 1, -1, -1):
                 li, lh, la, lg = pyramid[depth]
                 lvl = _Level(li, lh, la, lg, patch, gen)
-                lvl.make_basis(gw)
+                if prev is None:
+                    lvl.make_basis(gw)
+                else:  # the coarsest level's axes serve every level (patch statistics are
+                    lvl.weight = prev.weight  # about scale-invariant; bench_quality unchanged)
                 finest = depth == 0
                 if prev is None:
                     lvl.onion_fill(gw)
