@@ -24,6 +24,9 @@ from typing import Any, Callable, Mapping
 from inpaint_studio.core.choices import DEVICES, HIRES_MODES
 
 MAX_FEATHER = 500  # pixels, as the CLI's --feather
+# Saves before version 2 hold colour_match=True as the old default, not as a choice (it
+# costs PatchMatch 0.2-1.3 dB): they are read with today's blend defaults.
+BLEND_VERSION = 2
 
 
 def _num(value: Any, default: float, lo: float, hi: float, kind: Callable[[float], Any] = float) -> Any:
@@ -65,7 +68,8 @@ class EngineSettings:
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "device": self.device, "params": dict(self.params),
-                "colour_match": self.colour_match, "feather": self.feather}
+                "colour_match": self.colour_match, "feather": self.feather,
+                "blend_version": BLEND_VERSION}
 
     @classmethod
     def from_dict(cls, d: Any) -> "EngineSettings":
@@ -74,10 +78,11 @@ class EngineSettings:
         params = d.get("params")
         params = {str(k): v for k, v in params.items()
                   if isinstance(v, (int, float, str, bool))} if isinstance(params, Mapping) else {}
+        current = d.get("blend_version") == BLEND_VERSION
         return cls(name=name if isinstance(name, str) and name else x.name,
                    device=_choice(d.get("device"), x.device, DEVICES),
                    params=params,
-                   colour_match=d["colour_match"] if isinstance(d.get("colour_match"), bool)
+                   colour_match=d["colour_match"] if current and isinstance(d.get("colour_match"), bool)
                    else x.colour_match,
                    feather=_num(d.get("feather"), x.feather, 0, MAX_FEATHER, int))
 
