@@ -237,7 +237,7 @@ class Tuning:
     """Thresholds at sensitivity 0.5, in units of the local texture level."""
 
     line: float = 4.0  # a scratch must reach this line score somewhere
-    evidence: float = 7.5  # ... and average this much along its length, x sqrt(length / min),
+    evidence: float = 5.6  # ... and average this much along its length, x sqrt(length / min),
     side_gap: float = 0.1  # ... x exp(-side gap / this): sides that differ (an edge) count against
     gap_floor: float = 1.0  # side differences up to this count as texture, not an edge
     spot: float = 6.0  # a speck: geometric mean of its spot score and its contrast to the median
@@ -246,9 +246,10 @@ class Tuning:
     paired: float = 1.5  # mean opposite contrast beside it that marks an edge or groove
     min_length: float = 4.0  # scratches: this many max widths long count in full
     short: float = 0.5  # ... and shorter ones down to this share of it (fibres), with less evidence
-    strong: float = 5.0  # line score of a pixel that counts as a line around a candidate
-    context: float = 1.8  # lines of about its orientation crossing its window that mark real detail
-    clutter: float = 3.0  # lines of any orientation crossing its window that mark real detail
+    strong: float = 2.5  # line score of a pixel that counts as a line around a candidate
+    context: float = 3.5  # lines of about its orientation crossing its window that mark real detail
+    clutter: float = 5.0  # lines of any orientation crossing its window that mark real detail
+    link: bool = True  # measure a scratch's length over gaps of a few pixels to pieces of its polarity
 
 
 TUNING = Tuning()
@@ -302,6 +303,8 @@ def _candidates(a: DamageAnalysis, sign: int, around: _Around, t: Tuning = TUNIN
     count, labels, stats, _ = cv2.connectedComponentsWithStats(grow, connectivity=8)
     idx = np.flatnonzero(grow)
     lab = labels.ravel()[idx]
+    ys, xs = np.divmod(idx, a.pixel.shape[1])
+    at_half = (ys // 2) * around.width + xs // 2
 
     def total(values: np.ndarray, at: np.ndarray = idx, by: np.ndarray = lab) -> np.ndarray:
         return np.bincount(by, weights=values.ravel()[at], minlength=count)
@@ -333,12 +336,23 @@ def _candidates(a: DamageAnalysis, sign: int, around: _Around, t: Tuning = TUNIN
     line = a.line if sign > 0 else -a.line
     line_sum = total(line)
     line_peak = np.where(scratch, peak(line), -1)
-    evidence = line_sum / area * np.sqrt(length / min_length)
+    # pieces of one scratch (broken where it fades or crosses detail) are judged by the
+    # length of the chain they form with pieces of their polarity a few pixels away
+    if t.link:  # at half resolution: a half-res pixel touched by the candidate, grown by one
+        hh, hw = (grow.shape[0] + 1) // 2, (grow.shape[1] + 1) // 2
+        touched = cv2.resize(grow, (hw, hh), interpolation=cv2.INTER_AREA) > 0
+        near = cv2.dilate(touched.view(np.uint8), np.ones((3, 3), np.uint8))
+        _, chains, chain_stats, _ = cv2.connectedComponentsWithStats(near, connectivity=8)
+        chain_length = 2 * np.hypot(chain_stats[:, cv2.CC_STAT_WIDTH], chain_stats[:, cv2.CC_STAT_HEIGHT])
+        reach = np.zeros(count)
+        np.maximum.at(reach, lab, chain_length[chains.ravel()[at_half]])
+        length_for_evidence = np.maximum(length, reach)
+    else:
+        length_for_evidence = length
+    evidence = line_sum / area * np.sqrt(length_for_evidence / min_length)
     spot_peak = np.where(speck, peak(a.spot if sign > 0 else -a.spot), -1)
     contrast = sign * total(a.pixel) / area
     # what lies around: read from the half-resolution maps at each candidate pixel
-    ys, xs = np.divmod(idx, a.pixel.shape[1])
-    at_half = (ys // 2) * around.width + xs // 2
     gap = total(np.maximum(around.side_gap.ravel()[idx] - t.gap_floor, 0), np.arange(idx.size))
     side_gap = gap / area / np.maximum(line_sum / area, 0.1)
     context = total(around.parallel, at_half) / area
