@@ -173,11 +173,12 @@ def analyse(image: np.ndarray, max_width: int = DEFAULT_MAX_WIDTH,
         dark = dk if dark is None else np.maximum(dark, dk)
     spot = np.where(bright >= dark, bright, -dark)
     del c0, bright, dark, b, dk
-    # pixels (the mask's shape): against a median wider than any scratch
-    side = 2 * int(max_width) + 3
-    background = cv2.medianBlur(np.clip(g * 255 + 0.5, 0, 255).astype(np.uint8), side)
+    # pixels (the mask's shape): against a median wider than any scratch (at half
+    # resolution: the background is smooth at that scale)
+    side = int(max_width) + 1 | 1
+    background = cv2.medianBlur(cv2.convertScaleAbs(half, alpha=255), side)
     pixel = cv2.GaussianBlur(g, (0, 0), 0.7)
-    pixel -= background.astype(np.float32) * np.float32(1 / 255)
+    pixel -= cv2.resize(background, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32) * np.float32(1 / 255)
     report(0.7)
     inv = 1 / level
     line *= inv
@@ -189,7 +190,7 @@ def analyse(image: np.ndarray, max_width: int = DEFAULT_MAX_WIDTH,
     parallel, clutter = _line_density(best, angle, best > t.strong * level_half)
     gap = cv2.resize(gap, (w, h), interpolation=cv2.INTER_LINEAR)
     gap *= inv
-    around = _Around(gap, parallel, clutter, half.shape[1])
+    around = _Around(gap, parallel, clutter, half.shape[1], angle)
     bright = _candidates(a, 1, around, t)
     report(0.85)
     out = dataclasses.replace(a, candidates=(bright, _candidates(a, -1, around, t)))
@@ -230,6 +231,7 @@ class _Around:
     parallel: np.ndarray  # lines of about this orientation crossing the window
     clutter: np.ndarray  # lines of any orientation crossing the window
     width: int  # of the half-resolution maps
+    angle: np.ndarray  # index of the best line orientation
 
 
 @dataclass(frozen=True)
@@ -237,10 +239,10 @@ class Tuning:
     """Thresholds at sensitivity 0.5, in units of the local texture level."""
 
     line: float = 4.0  # a scratch must reach this line score somewhere
-    evidence: float = 5.6  # ... and average this much along its length, x sqrt(length / min),
-    side_gap: float = 0.1  # ... x exp(-side gap / this): sides that differ (an edge) count against
+    evidence: float = 7.5  # ... and average this much along its length, x sqrt(length / min),
+    side_gap: float = 0.15  # ... x exp(-side gap / this): sides that differ (an edge) count against
     gap_floor: float = 1.0  # side differences up to this count as texture, not an edge
-    spot: float = 6.0  # a speck: geometric mean of its spot score and its contrast to the median
+    spot: float = 6.5  # a speck: geometric mean of its spot score and its contrast to the median
     grow: float = 2.5  # pixels joined into candidates (any sensitivity)
     pixel: float = 1.0  # ... must also stand out from a median this much
     paired: float = 1.5  # mean opposite contrast beside it that marks an edge or groove
@@ -249,7 +251,9 @@ class Tuning:
     strong: float = 2.5  # line score of a pixel that counts as a line around a candidate
     context: float = 3.5  # lines of about its orientation crossing its window that mark real detail
     clutter: float = 5.0  # lines of any orientation crossing its window that mark real detail
-    link: bool = True  # measure a scratch's length over gaps of a few pixels to pieces of its polarity
+    speck_slack: float = 1.0  # a speck's crowding limits grow with (score / its bar) to this power
+    hysteresis: float = 0.6  # pieces of a kept scratch's chain need only this share of its bar
+    link: int = 2  # half-res pixels: a scratch's length is measured over gaps this long along it
 
 
 TUNING = Tuning()
@@ -267,6 +271,7 @@ class Candidates:
     contrast: np.ndarray  # mean contrast against the median around it
     context: np.ndarray  # lines of about its orientation crossing the window around it (itself included)
     clutter: np.ndarray  # lines of any orientation crossing the window around it
+    chain: np.ndarray  # the chain of pieces (of one scratch) it belongs to
 
 
 def propose(analysis: DamageAnalysis, sensitivity: float = DEFAULT_SENSITIVITY,
@@ -278,11 +283,20 @@ def propose(analysis: DamageAnalysis, sensitivity: float = DEFAULT_SENSITIVITY,
     f = 0.5 ** (2 * (sensitivity - 0.5))  # thresholds x2 at 0, x0.5 at 1
     mask = np.zeros(analysis.pixel.shape, bool)
     for c in analysis.candidates:
-        calm = (c.context <= tuning.context / f ** 0.25) & (c.clutter <= tuning.clutter / f ** 0.25)
-        scratch = (c.line_peak >= tuning.line * f) & (
-            c.evidence * np.exp(-c.side_gap / tuning.side_gap) >= tuning.evidence * f)
-        speck = np.sqrt(np.maximum(c.spot_peak, 0) * np.maximum(c.contrast, 0)) >= tuning.spot * f
-        keep = calm & (scratch | speck)
+        # how far each clears its bar (1: just)
+        line_margin = np.where(c.line_peak >= tuning.line * f,
+                               c.evidence * np.exp(-c.side_gap / tuning.side_gap) / (tuning.evidence * f), 0)
+        speck_margin = np.sqrt(np.maximum(c.spot_peak, 0) * np.maximum(c.contrast, 0)) / (tuning.spot * f)
+        slack = f ** -0.25  # crowding limits
+        speck_slack = slack * np.maximum(speck_margin, 1) ** tuning.speck_slack
+        calm = (c.context <= tuning.context * slack) & (c.clutter <= tuning.clutter * slack)
+        keep = (line_margin >= 1) & calm
+        if tuning.hysteresis < 1 and keep.any():  # fainter pieces of a chain holding a scratch
+            chain_on = np.zeros(int(c.chain.max()) + 1, bool)
+            chain_on[c.chain[keep]] = True
+            keep |= (line_margin >= tuning.hysteresis) & chain_on[c.chain] & calm
+        keep |= (speck_margin >= 1) & (c.context <= tuning.context * speck_slack) & (
+            c.clutter <= tuning.clutter * speck_slack)
         keep[0] = False
         if keep.any():
             mask |= keep[c.labels]
@@ -339,16 +353,22 @@ def _candidates(a: DamageAnalysis, sign: int, around: _Around, t: Tuning = TUNIN
     # pieces of one scratch (broken where it fades or crosses detail) are judged by the
     # length of the chain they form with pieces of their polarity a few pixels away
     if t.link:  # at half resolution: a half-res pixel touched by the candidate, grown by one
-        hh, hw = (grow.shape[0] + 1) // 2, (grow.shape[1] + 1) // 2
-        touched = cv2.resize(grow, (hw, hh), interpolation=cv2.INTER_AREA) > 0
-        near = cv2.dilate(touched.view(np.uint8), np.ones((3, 3), np.uint8))
+        hh, hw = around.angle.shape
+        touched = (cv2.resize(grow, (hw, hh), interpolation=cv2.INTER_AREA) > 0).view(np.uint8)
+        near = cv2.dilate(touched, np.ones((3, 3), np.uint8))
+        # ... and along its line both ways
+        quarter = ((around.angle.astype(np.int32) * 4 + ANGLES // 2) // ANGLES) % 4
+        r = int(t.link)
+        for q, (dx, dy) in enumerate(((1, 0), (1, 1), (0, 1), (-1, 1))):
+            along = _points_kernel([(k * dx, k * dy) for k in range(-r, r + 1)])
+            near |= cv2.dilate(touched * (quarter == q), along)
         _, chains, chain_stats, _ = cv2.connectedComponentsWithStats(near, connectivity=8)
         chain_length = 2 * np.hypot(chain_stats[:, cv2.CC_STAT_WIDTH], chain_stats[:, cv2.CC_STAT_HEIGHT])
-        reach = np.zeros(count)
-        np.maximum.at(reach, lab, chain_length[chains.ravel()[at_half]])
-        length_for_evidence = np.maximum(length, reach)
+        chain = np.zeros(count, np.int64)
+        np.maximum.at(chain, lab, chains.ravel()[at_half])
+        length_for_evidence = np.maximum(length, chain_length[chain])
     else:
-        length_for_evidence = length
+        length_for_evidence, chain = length, np.arange(count)
     evidence = line_sum / area * np.sqrt(length_for_evidence / min_length)
     spot_peak = np.where(speck, peak(a.spot if sign > 0 else -a.spot), -1)
     contrast = sign * total(a.pixel) / area
@@ -357,7 +377,7 @@ def _candidates(a: DamageAnalysis, sign: int, around: _Around, t: Tuning = TUNIN
     side_gap = gap / area / np.maximum(line_sum / area, 0.1)
     context = total(around.parallel, at_half) / area
     clutter = total(around.clutter, at_half) / area
-    return Candidates(labels, line_peak, evidence, spot_peak, side_gap, contrast, context, clutter)
+    return Candidates(labels, line_peak, evidence, spot_peak, side_gap, contrast, context, clutter, chain)
 
 
 def detect_damage(image: np.ndarray, sensitivity: float = DEFAULT_SENSITIVITY,

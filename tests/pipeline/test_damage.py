@@ -15,13 +15,15 @@ def near(a: np.ndarray, b: np.ndarray, px: int = 2) -> np.ndarray:
     return a & grown
 
 
-def test_finds_scratches_and_dust_and_little_else():
-    photo, truth = old_photo()
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_finds_scratches_and_dust_and_little_else(seed):
+    """Crossing scratches 1-5 px wide and 25 specks: crossings and neighbours do not crowd them out."""
+    photo, truth = old_photo(seed)
     found = damage.detect_damage(photo)
     recall = near(truth, found).sum() / truth.sum()
     precision = near(found, truth).sum() / found.sum()
-    assert recall >= 0.8, recall
-    assert precision >= 0.8, precision
+    assert recall >= 0.9, recall
+    assert precision >= 0.9, precision
 
 
 def test_clean_photo_is_barely_flagged():
@@ -37,6 +39,82 @@ def test_family_of_thin_lines_is_real_detail():
     found = damage.detect_damage(photo)
     assert found.mean() < 0.02  # 20 lines would be 0.09; the last one, at the edge, is less crowded
     assert not found[:, :400].any()
+
+
+def paper(photo: np.ndarray, seed: int) -> np.ndarray:
+    """The photo printed on textured paper (blotches of 3 px and 1 px, as in benchmarks/oldphoto.py)."""
+    rng = np.random.default_rng(seed)
+
+    def noise(sigma):
+        n = cv2.GaussianBlur(rng.standard_normal(photo.shape[:2]).astype(np.float32), (0, 0), sigma)
+        return n / n.std()
+
+    return photo.astype(np.float32) * (1 + 0.025 * noise(3.0) + 0.012 * noise(1.2))[..., None]
+
+
+def test_faint_thin_scratch_across_paper_texture_is_found():
+    """A 2 px scratch 16 % brighter or darker than the print, crossing the whole photo."""
+    recalls = []
+    for seed in range(5):
+        photo, _ = old_photo(seed=seed, damaged=False)
+        layer = np.zeros(photo.shape[:2], np.uint8)
+        cv2.line(layer, (0, 60 + 20 * seed), (479, 250), 255, 2, cv2.LINE_AA)
+        sign = 1 if seed % 2 else -1
+        image = np.clip(paper(photo, seed) + sign * 40.0 * (layer[..., None] / 255.0), 0, 255).astype(np.uint8)
+        truth = layer > 128
+        found = damage.detect_damage(image)
+        recalls.append(near(truth, found).sum() / truth.sum())
+        assert (found & ~near(found, truth, 4)).sum() <= 10  # next to nothing else
+    assert np.mean(recalls) >= 0.85, recalls
+
+
+def test_dust_specks_are_found():
+    """Small round specks (1.5-3 px radius, 80 % opaque), dark and light, on a grainy print."""
+    for seed in range(3):
+        photo, _ = old_photo(seed=seed, damaged=False)
+        rng = np.random.default_rng(10 + seed)
+        image = photo.astype(np.float32)
+        centres = []
+        for i in range(12):
+            cx, cy = int(rng.integers(20, 460)), int(rng.integers(20, 300))
+            layer = np.zeros(photo.shape[:2], np.uint8)
+            cv2.circle(layer, (cx, cy), int(round(rng.uniform(1.5, 3))), 255, -1, cv2.LINE_AA)
+            alpha = 0.8 * layer[..., None] / 255.0
+            image = image * (1 - alpha) + alpha * (20 if i % 2 else 235)
+            centres.append((cx, cy))
+        found = damage.detect_damage(np.clip(image, 0, 255).astype(np.uint8))
+        hits = sum(found[cy - 2:cy + 3, cx - 2:cx + 3].any() for cx, cy in centres)
+        assert hits >= 11, (seed, hits)
+        assert found.mean() < 0.01
+
+
+def test_hair_like_strands_are_not_flagged():
+    """45 thin curved dark strands 5 px apart (hair, fur, grass): real detail, not scratches."""
+    photo, _ = old_photo(damaged=False)
+    for k in range(45):
+        t = np.linspace(20, 300, 30)
+        x = 100 + 5 * k + 25 * np.sin(t / 40 + k * 0.05)
+        pts = (np.stack([x, t], 1) * 16).astype(np.int32).reshape(-1, 1, 2)
+        cv2.polylines(photo, [pts], False, (40, 35, 28), 1, cv2.LINE_AA, shift=4)
+    assert damage.detect_damage(photo).mean() < 0.002
+
+
+def test_printed_text_is_not_flagged():
+    photo, _ = old_photo(damaged=False)
+    for row in range(6):
+        cv2.putText(photo, "The quick brown fox jumps 1872", (10, 50 + 45 * row), cv2.FONT_HERSHEY_SIMPLEX, 0.8,
+                    (30, 26, 20), 2, cv2.LINE_AA)
+    assert damage.detect_damage(photo).mean() < 0.002
+
+
+def test_planks_with_faint_gaps_are_real_detail():
+    """A floor of planks: faint dark gaps every 16 px on a grainy print crowd each other."""
+    photo, _ = old_photo(damaged=False)
+    image = paper(photo, 0)
+    for y in range(8, photo.shape[0], 16):
+        image[y:y + 2] *= 0.85
+    found = damage.detect_damage(np.clip(image, 0, 255).astype(np.uint8))
+    assert found.mean() < 0.005
 
 
 def test_higher_sensitivity_only_adds():
