@@ -10,11 +10,12 @@ from typing import Any, Mapping, Optional
 import numpy as np
 
 from inpaint_studio.core.types import CancelToken, ProgressFn
+from inpaint_studio.pipeline.engine import FillEngine
 from inpaint_studio.pipeline.padding import pad_inputs, unpad
 from inpaint_studio.pipeline.resize import native_scale, resize_image, resize_mask, scaled_size
 
 
-def fill_crop(engine, image: np.ndarray, hole: np.ndarray, sketch: Optional[np.ndarray] = None,
+def fill_crop(engine: FillEngine, image: np.ndarray, hole: np.ndarray, sketch: Optional[np.ndarray] = None,
               avoid: Optional[np.ndarray] = None, params: Optional[Mapping[str, Any]] = None, *,
               progress: Optional[ProgressFn] = None,
               cancel: Optional[CancelToken] = None) -> np.ndarray:

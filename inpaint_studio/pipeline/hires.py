@@ -28,6 +28,7 @@ import numpy as np
 
 from inpaint_studio.core.types import BBox, CancelToken, ProgressFn, check_cancel
 from inpaint_studio.pipeline.crop_fill import fill_crop, sub_progress
+from inpaint_studio.pipeline.engine import FillEngine, Refiner
 from inpaint_studio.pipeline.resize import resize_image, resize_mask, resize_part
 
 WORKING_SIZE = 512  # coarse long side for engines without a native size
@@ -81,7 +82,7 @@ def plan_tiles(hole_box: BBox, height: int, width: int, tile: int = TILE,
             for y0, y1 in rows for x0, x1 in cols]
 
 
-def takes_nnf(refiner) -> bool:
+def takes_nnf(refiner: Refiner) -> bool:
     """Whether ``refiner.refine`` accepts a starting NNF (``nnf=``, ``return_nnf=``), as the
     refiner declares (``refine_takes_nnf``)."""
     return bool(refiner.refine_takes_nnf)
@@ -124,7 +125,7 @@ def _source_window(nnf: np.ndarray, tile: Tile, height: int, width: int) -> BBox
     return grown if grown.width * grown.height <= SOURCE_AREA else tile.window
 
 
-def refine_level(refiner, cur: np.ndarray, hole: np.ndarray, *,
+def refine_level(refiner: Refiner, cur: np.ndarray, hole: np.ndarray, *,
                  avoid: Optional[np.ndarray] = None, sketch: Optional[np.ndarray] = None,
                  params: Optional[Mapping[str, Any]] = None, closeness: float = CLOSENESS,
                  nnf: Optional[np.ndarray] = None, keep_nnf: bool = False,
@@ -161,7 +162,7 @@ def refine_level(refiner, cur: np.ndarray, hole: np.ndarray, *,
             crop = np.ascontiguousarray(cur[window.slices])
             sub = sub_progress(progress, i / len(tiles), (i + 1) / len(tiles),
                                f"tile {i + 1}/{len(tiles)}") if len(tiles) > 1 else progress
-            extra = {} if sketch is None else {"sketch": sketch[window.slices]}
+            extra: dict[str, Any] = {} if sketch is None else {"sketch": sketch[window.slices]}
             if use_nnf:
                 extra["nnf"] = None if nnf is None else upsample_nnf(nnf, window)
                 extra["return_nnf"] = field is not None
@@ -177,9 +178,9 @@ def refine_level(refiner, cur: np.ndarray, hole: np.ndarray, *,
     return field
 
 
-def fill_component(engine, image: np.ndarray, hole: np.ndarray,
+def fill_component(engine: FillEngine, image: np.ndarray, hole: np.ndarray,
                    sketch: Optional[np.ndarray] = None, avoid: Optional[np.ndarray] = None,
-                   params: Optional[Mapping[str, Any]] = None, *, refiner=None,
+                   params: Optional[Mapping[str, Any]] = None, *, refiner: Optional[Refiner] = None,
                    closeness: Optional[float] = None, progress: Optional[ProgressFn] = None,
                    cancel: Optional[CancelToken] = None) -> np.ndarray:
     """Coarse-to-fine fill of one crop (RGB uint8, bool masks); returns a new RGB uint8
@@ -190,7 +191,8 @@ def fill_component(engine, image: np.ndarray, hole: np.ndarray,
     """
     check_cancel(cancel)
     if not hole.any():
-        return image.copy()
+        same: np.ndarray = image.copy()  # numpy's stubs give Any under Python 3.10
+        return same
     if refiner is None and engine.can_refine:
         refiner = engine
     refine_params = dict(params or {}) if refiner is engine else {}

@@ -10,7 +10,7 @@ The input arrays are never modified; pixels outside hole + band come back bit-id
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, overload
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from inpaint_studio.pipeline import hires as _hires
 from inpaint_studio.pipeline.blend import auto_feather, composite, feather_alpha, feather_band
 from inpaint_studio.pipeline.colour import match_colour
 from inpaint_studio.pipeline.crop_fill import fill_crop, sub_progress
+from inpaint_studio.pipeline.engine import FillEngine, Refiner
 from inpaint_studio.pipeline.regions import find_regions
 
 # "auto" fills coarse-to-fine only where a hole's context crop is above this many pixels:
@@ -34,6 +35,14 @@ HIRES_AUTO_PIXELS = 2_000_000
 class FillResult:
     image: np.ndarray  # new full array, same shape/dtype as the input
     bbox: BBox  # box of all changed pixels (empty if none)
+
+
+@overload
+def _layer(name: str, layer: np.ndarray, shape: tuple[int, int]) -> np.ndarray: ...
+@overload
+def _layer(name: str, layer: None, shape: tuple[int, int]) -> None: ...
+@overload
+def _layer(name: str, layer: Optional[np.ndarray], shape: tuple[int, int]) -> Optional[np.ndarray]: ...
 
 
 def _layer(name: str, layer: Optional[np.ndarray], shape: tuple[int, int]) -> Optional[np.ndarray]:
@@ -70,8 +79,9 @@ def _feather(feather: int | str, height: int, width: int) -> int:
     return max(0, int(feather))
 
 
-def _fill_one(engine, use_hires: bool, refiner, colour_match: bool, image, hole, sketch, avoid,
-              params, **kwargs) -> np.ndarray:
+def _fill_one(engine: FillEngine, use_hires: bool, refiner: Optional[Refiner], colour_match: bool,
+              image: np.ndarray, hole: np.ndarray, sketch: Optional[np.ndarray],
+              avoid: Optional[np.ndarray], params: Optional[Mapping[str, Any]], **kwargs: Any) -> np.ndarray:
     """One region's crop, filled, its colour matched to the surroundings if asked."""
     if use_hires:
         filled = _hires.fill_component(engine, image, hole, sketch, avoid, params, refiner=refiner,
@@ -81,10 +91,10 @@ def _fill_one(engine, use_hires: bool, refiner, colour_match: bool, image, hole,
     return match_colour(image, hole, filled, exclude=avoid) if colour_match else filled
 
 
-def run_fill(image: np.ndarray, hole: np.ndarray, engine, *, sketch: Optional[np.ndarray] = None,
+def run_fill(image: np.ndarray, hole: np.ndarray, engine: FillEngine, *, sketch: Optional[np.ndarray] = None,
              avoid: Optional[np.ndarray] = None, params: Optional[Mapping[str, Any]] = None,
              margin: Optional[int] = None, feather: int | str = 0, hires: str = "off",
-             refiner=None, colour_match: bool = False, progress: Optional[ProgressFn] = None,
+             refiner: Optional[Refiner] = None, colour_match: bool = False, progress: Optional[ProgressFn] = None,
              cancel: Optional[CancelToken] = None) -> FillResult:
     """Fill ``hole`` in ``image`` with ``engine``; see the module docstring.
 
