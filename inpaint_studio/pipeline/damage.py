@@ -239,7 +239,8 @@ class Tuning:
     """Thresholds at sensitivity 0.5, in units of the local texture level."""
 
     line: float = 4.0  # a scratch must reach this line score somewhere
-    evidence: float = 7.5  # ... and average this much along its length, x sqrt(length / min),
+    evidence: float = 7.5  # ... and average this much along its length, x (length / min) ** length_power,
+    length_power: float = 0.5  # (longer lines may be fainter)
     side_gap: float = 0.15  # ... x exp(-side gap / this): sides that differ (an edge) count against
     gap_floor: float = 1.0  # side differences up to this count as texture, not an edge
     spot: float = 6.5  # a speck: geometric mean of its spot score and its contrast to the median
@@ -369,7 +370,7 @@ def _candidates(a: DamageAnalysis, sign: int, around: _Around, t: Tuning = TUNIN
         length_for_evidence = np.maximum(length, chain_length[chain])
     else:
         length_for_evidence, chain = length, np.arange(count)
-    evidence = line_sum / area * np.sqrt(length_for_evidence / min_length)
+    evidence = line_sum / area * (length_for_evidence / min_length) ** t.length_power
     spot_peak = np.where(speck, peak(a.spot if sign > 0 else -a.spot), -1)
     contrast = sign * total(a.pixel) / area
     # what lies around: read from the half-resolution maps at each candidate pixel
