@@ -18,13 +18,16 @@ wider than ``max_width`` inside, or strong opposite contrast beside (a groove by
 edge), rules one out. Kept are:
 
 - scratches: long and thin, with enough line evidence (mean line score, longer lines
-  may be fainter), discounted by how much its two sides differ beyond the texture (a
-  line along an edge: a rim, a highlight, a plank's shadow);
+  may be fainter; the length is that of the chain its pieces form along the line, a few
+  pixels apart), discounted by how much its two sides differ beyond the texture (a line
+  along an edge: a rim, a highlight, a plank's shadow); fainter pieces of a chain that
+  holds a kept scratch need only part of the bar (hysteresis);
 - specks: small, with a strong speck score and contrast (geometric mean);
 
 unless other lines crowd the window around it: of about its orientation (families of
 parallel lines: planks, bricks, ruled paper, hair), or of any (text, foliage). Lines are
 counted once each, by their centre-line pixels, so a wide scratch is not its own crowd.
+``benchmarks/bench_damage.py`` measures it (``--stages``: where missed damage is lost).
 """
 from __future__ import annotations
 
