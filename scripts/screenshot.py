@@ -25,27 +25,13 @@ def main() -> int:
     photo = Path(tempfile.mkdtemp()) / "astronaut.png"
     Image.fromarray(data.astronaut()).save(photo)
 
-    from PySide6.QtCore import QEventLoop, QPointF, QSettings, QTimer
+    from PySide6.QtCore import QEventLoop, QPointF, QTimer
+    from shots import Shots
 
-    from inpaint_studio.app import make_application
     from inpaint_studio.commands.edits import MaskStroke, SketchStroke
-    from inpaint_studio.ui.main_window import MainWindow
 
-    _app = make_application()  # kept alive while windows exist
-    settings = QSettings(str(out / "settings.ini"), QSettings.IniFormat)
-    window = MainWindow(settings=settings)
-    window.resize(1500, 950)
-    window.show()
-
-    def settle(ms: int = 150) -> None:
-        loop = QEventLoop()
-        QTimer.singleShot(ms, loop.quit)
-        loop.exec()
-
-    def shot(name: str) -> None:
-        settle()
-        window.grab().save(str(out / name))
-        print("saved", out / name)
+    shots = Shots(out, settle_ms=150)
+    window, settle, shot = shots.window, shots.settle, shots.shot
 
     shot("0-empty.png")
     window.open_path(photo)

@@ -42,30 +42,16 @@ def main() -> int:
     photo = out / "old.png"
     truth = make_old(Path(args.photo), photo, args.seed)
 
-    from PySide6.QtCore import QEventLoop, QPoint, QPointF, QSettings, Qt, QTimer
+    from PySide6.QtCore import QPoint, QPointF, Qt
     from PySide6.QtTest import QTest
+    from shots import Shots
 
-    from inpaint_studio.app import make_application
-    from inpaint_studio.ui.main_window import MainWindow
-
-    make_application()
-    window = MainWindow(settings=QSettings(str(out / "settings.ini"), QSettings.IniFormat))
-    window.resize(1500, 950)
-    window.show()
-
-    def settle(ms: int = 200) -> None:
-        loop = QEventLoop()
-        QTimer.singleShot(ms, loop.quit)
-        loop.exec()
+    shots = Shots(out)
+    window, settle, shot = shots.window, shots.settle, shots.shot
 
     def wait(done) -> None:
         while not done():
             settle(50)
-
-    def shot(name: str) -> None:
-        settle()
-        window.grab().save(str(out / name))
-        print("saved", out / name)
 
     window.open_path(photo)
     shot("1-old.png")

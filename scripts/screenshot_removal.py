@@ -12,26 +12,13 @@ ROOT = Path(__file__).resolve().parents[1]
 def main() -> int:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/removal-shots")
     out.mkdir(parents=True, exist_ok=True)
-    from PySide6.QtCore import QEventLoop, QPointF, QSettings, QTimer
+    from PySide6.QtCore import QPointF
+    from shots import Shots
 
-    from inpaint_studio.app import make_application
     from inpaint_studio.commands.sampling import AvoidStroke
-    from inpaint_studio.ui.main_window import MainWindow
 
-    _app = make_application()  # kept alive while windows exist
-    window = MainWindow(settings=QSettings(str(out / "settings.ini"), QSettings.IniFormat))
-    window.resize(1500, 950)
-    window.show()
-
-    def settle(ms: int = 200) -> None:
-        loop = QEventLoop()
-        QTimer.singleShot(ms, loop.quit)
-        loop.exec()
-
-    def shot(name: str) -> None:
-        settle()
-        window.grab().save(str(out / name))
-        print("saved", out / name, "|", window.statusBar().currentMessage())
+    shots = Shots(out, status=True)
+    window, settle, shot = shots.window, shots.settle, shots.shot
 
     def wait_fill() -> None:
         while window.fill.job is not None:
