@@ -47,7 +47,6 @@ DESC_DIMS = 12  # PCA dimensions of the colour part of the patch descriptor
 MIN_SIDE = 32  # never shrink a pyramid level below this many pixels
 COARSE_SPAN = 4  # coarsest level: the hole is at most this many patch widths thick
 VOTE_STEP = 2  # vote with every other patch centre in each direction
-PAD_MODE = "reflect"  # the canvas border mirrors the photo (looks like real texture)
 CHUNK = 1 << 23  # floats per temporary buffer in batched gathers
 EDGE_SCALE = 0.6  # guide-channel strength at sketch_weight 1
 NEAR_JUMPS = (4, 2, 1)  # refine from a given NNF: propagation distances
@@ -59,6 +58,7 @@ MEMBRANE_TOP = 4  # ... at full size, after the coarser levels (bench_quality un
 ONION_GUIDE = 10.0  # ... and in the coarsest level's onion-peel start
 ONION_RANDOM = 8  # random candidates per onion-peel pixel
 ONION_ROUNDS = 2  # ... and rounds of random search around the best
+REFINE_BEST = True
 SINGLE_ITERS = 1.0  # a thin hole's one level: this many times the iterations
 
 
@@ -80,12 +80,10 @@ class _Level:
         self.gen = gen
         dev = img.device
         self.hp, self.wp = self.h + 2 * pad, self.w + 2 * pad
-        chans = [img.permute(2, 0, 1)]
-        if guide is not None:
-            chans.append(guide[None])
-        canvas = F.pad(torch.cat(chans)[None], (pad,) * 4, mode=PAD_MODE)[0]
-        self.c = canvas.shape[0]
-        self.pix = canvas.permute(1, 2, 0).reshape(-1, self.c).contiguous()  # (Hp*Wp, C)
+        chans = img if guide is None else torch.cat([img, guide[..., None]], 2)
+        self.c = chans.shape[2]
+        self.rows, self.cols = _mirror(self.h, pad, dev), _mirror(self.w, pad, dev)
+        self.pix = chans.index_select(0, self.rows).index_select(1, self.cols).view(-1, self.c)  # (Hp*Wp, C)
         hole_c = np.pad(hole, pad)
         self.hole = torch.from_numpy(hole_c).to(dev)
         self.touches_border = bool(hole[0].any() or hole[-1].any() or hole[:, 0].any() or hole[:, -1].any())
@@ -321,10 +319,8 @@ class _Level:
 
     def _repad(self):
         pad = self.pad
-        img = self.pix.view(self.hp, self.wp, self.c).permute(2, 0, 1)
-        inner = img[:, pad:-pad, pad:-pad][None]
-        full = F.pad(inner, (pad,) * 4, mode=PAD_MODE)[0]
-        self.pix.copy_(full.permute(1, 2, 0).reshape(-1, self.c))
+        inner = self.pix.view(self.hp, self.wp, self.c)[pad:-pad, pad:-pad]
+        self.pix.copy_(inner.index_select(0, self.rows).index_select(1, self.cols).view(-1, self.c))
 
     def onion_fill(self, guide_weight: float = 1.0):
         """Fill the hole from its border inwards, one pixel ring at a time: each ring pixel
@@ -434,6 +430,14 @@ def _membrane(values, fixed, iterations=None, top=True):
         total += buf[:, 1:-1, 2:]
         field = torch.addcmul(pinned, total, free, value=0.25)
     return field
+
+
+def _mirror(n, pad, dev):
+    """Indices of a length-``n`` axis padded by ``pad`` on each side, mirrored at the ends
+    (the edge pixel not repeated): the canvas border looks like real texture."""
+    period = max(1, 2 * (n - 1))
+    i = torch.arange(-pad, n + pad, device=dev).abs_().remainder_(period)
+    return torch.where(i >= n, period - i, i)
 
 
 def _down(img, hole, avoid, guide):
@@ -580,7 +584,8 @@ class PatchMatchEngine(Engine):
                 for it in range(n_it):
                     check_cancel(cancel)
                     if dist is None:
-                        lvl.update_desc()
+                        if it:  # (the level's start has its descriptors already)
+                            lvl.update_desc()
                         if prev is not None and (finest or it > 0):  # field is close: search nearby
                             dist = lvl.search(1, (2, 1), lvl.radii(8))
                         else:
@@ -667,7 +672,7 @@ class PatchMatchEngine(Engine):
                     lvl.update_desc()
                     dist = lvl.search(1, (4, 2, 1), lvl.radii(64), anchor, closeness)
                 lvl.set_weights(dist)
-                lvl.vote(best=it == iters - 1)
+                lvl.vote(best=REFINE_BEST and it == iters - 1)
                 if progress:
                     progress((it + 1) / iters, f"refine iteration {it + 1}/{iters}")
             out = (lvl.image() * 255.0).round_().clamp_(0, 255).to(torch.uint8).cpu().numpy()

@@ -178,6 +178,13 @@ def refine_level(refiner: Refiner, cur: np.ndarray, hole: np.ndarray, *,
     return field
 
 
+def _skipped(count: int) -> set[int]:
+    """Levels (of ``count``, coarse to fine) a field-carrying refiner skips: every other
+    one below full size, so the refined levels are x4 apart (the field, upsampled twice,
+    still starts a nearby search; bench_hires: 0.1 dB for a quarter of the time)."""
+    return {k for k in range(1, count - 1) if (count - 1 - k) % 2}
+
+
 def fill_component(engine: FillEngine, image: np.ndarray, hole: np.ndarray,
                    sketch: Optional[np.ndarray] = None, avoid: Optional[np.ndarray] = None,
                    params: Optional[Mapping[str, Any]] = None, *, refiner: Optional[Refiner] = None,
@@ -205,6 +212,8 @@ def fill_component(engine: FillEngine, image: np.ndarray, hole: np.ndarray,
     costs[0] *= COARSE_COST
     if refiner is None:
         costs[1:] *= 0.01
+    skip = _skipped(len(levels)) if refiner is not None and takes_nnf(refiner) else set()
+    costs[list(skip)] = 0.0
     edges = np.concatenate([[0.0], np.cumsum(costs)]) / costs.sum()
 
     def at(level: Level, mask: Optional[np.ndarray]) -> Optional[np.ndarray]:
@@ -227,6 +236,9 @@ def fill_component(engine: FillEngine, image: np.ndarray, hole: np.ndarray,
     for k in range(1, len(levels)):
         check_cancel(cancel)
         lv, lhole = levels[k], small[k]
+        if k in skip and nnf is not None:  # only the field goes up through this level
+            nnf = upsample_nnf(nnf, BBox(0, 0, lv.width, lv.height))
+            continue
         label = f"level {k + 1}/{len(levels)} {lv.width}x{lv.height}"
         sub = sub_progress(progress, edges[k], edges[k + 1], label)
         box = BBox.of_mask(lhole)
