@@ -417,7 +417,7 @@ def main() -> None:
     if args.hires_photo and Path(args.hires_photo).exists():
         hires_methods = {}
         if "ours" in names:
-            for mode in ("auto", "off", "on"):  # auto: by the hole's context crop (> 2 MP)
+            for mode in ("auto", "off", "on"):  # auto: by the hole's context crop (> 5 MP)
                 hires_methods[f"ours-{mode}"] = Ours({**overrides, "hires": mode}, params)
         # (pypatchmatch takes ~3 min on this photo: left out to keep the run short)
         hires_case(Path(args.hires_photo), hires_methods, overrides, sheet)

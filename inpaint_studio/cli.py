@@ -97,7 +97,7 @@ def add_fill(sub) -> None:
                         "pixels change")
     p.add_argument("--hires", default="auto", choices=HIRES_MODES,
                    help="coarse-to-fine for large holes (default auto: where a hole's context "
-                        "crop is above 2 MP)")
+                        "crop is above 5 MP)")
     p.add_argument("--colour-match", dest="colour_match", action="store_true",
                    default=BLEND_DEFAULTS.colour_match,
                    help="pull the fill's overall colour towards the pixels around the hole "

@@ -1,4 +1,4 @@
-"""hires 'auto': coarse-to-fine only where a hole's context crop is above 2 MP.
+"""hires 'auto': coarse-to-fine only where a hole's context crop is above 5 MP.
 
 (Beside tests/pipeline, which is being reworked with the fill engine.)"""
 from __future__ import annotations
@@ -10,16 +10,16 @@ from inpaint_studio.core.types import BBox
 from inpaint_studio.pipeline import run
 
 
-def test_the_threshold_is_two_megapixels_exclusive():
-    assert run.HIRES_AUTO_PIXELS == 2_000_000
-    assert not run.use_hires("auto", BBox(0, 0, 2000, 1000))  # exactly 2 MP
-    assert run.use_hires("auto", BBox(0, 0, 2001, 1000))
+def test_the_threshold_is_five_megapixels_exclusive():
+    assert run.HIRES_AUTO_PIXELS == 5_000_000
+    assert not run.use_hires("auto", BBox(0, 0, 2500, 2000))  # exactly 5 MP
+    assert run.use_hires("auto", BBox(0, 0, 2501, 2000))
     assert run.use_hires("on", BBox(0, 0, 10, 10)) and not run.use_hires("off", BBox(0, 0, 4000, 3000))
 
 
 def test_run_fill_decides_per_crop(monkeypatch):
-    """A whole-photo crop just above 2 MP goes coarse-to-fine; the same hole in a photo
-    just below 2 MP does not."""
+    """A whole-photo crop just above 5 MP goes coarse-to-fine; the same hole in a photo
+    just below 5 MP does not."""
     seen = []
 
     def record(engine, use_hires, refiner, colour_match, image, hole, *args, **kwargs):
@@ -27,9 +27,9 @@ def test_run_fill_decides_per_crop(monkeypatch):
         return image
 
     monkeypatch.setattr(run, "_fill_one", record)
-    for width in (2001, 1999):
-        image = np.zeros((1000, width, 3), np.uint8)
-        hole = np.zeros((1000, width), bool)
-        hole[100:900, 100:width - 100] = True
+    for width in (2501, 2499):
+        image = np.zeros((2000, width, 3), np.uint8)
+        hole = np.zeros((2000, width), bool)
+        hole[100:1900, 100:width - 100] = True
         run.run_fill(image, hole, FlatEngine(), hires="auto", margin=400)
-    assert seen == [(True, 2001 * 1000), (False, 1999 * 1000)]
+    assert seen == [(True, 2501 * 2000), (False, 2499 * 2000)]

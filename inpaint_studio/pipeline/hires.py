@@ -2,11 +2,13 @@
 
 The crop is shrunk by a power of two until it fits the engine (its native size, or
 ``WORKING_SIZE`` for engines without one) and filled there: that gives the structure.
-Then, one x2 level at a time up to full size, the current fill is upsampled into the hole
-and refined by a PatchMatch refiner that copies real texture from the known pixels of that
-level while staying close to the upsampled fill. Large holes are refined in tiles that
-split the hole box, so each hole pixel is refined exactly once per level. (``run.run_fill``
-then matches the fill's colour to its surroundings, as for every fill.)
+Then, level by level up to full size, the current fill is upsampled into the hole and
+refined by a PatchMatch refiner that copies real texture from the known pixels of that
+level while staying close to the upsampled fill. Levels are x2 apart; a refiner that
+carries its field up refines every other one (x4 apart, ending at full size). Large holes
+are refined in tiles that split the hole box, so each hole pixel is refined exactly once
+per level. (``run.run_fill`` then matches the fill's colour to its surroundings, as for
+every fill.)
 
 The refiner is any object with ``refine(image, hole, init, *, params, closeness, avoid,
 progress, cancel[, sketch]) -> uint8`` and a ``refine_takes_nnf`` flag (the PatchMatch

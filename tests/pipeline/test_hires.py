@@ -231,12 +231,29 @@ def test_the_coarse_fills_nnf_starts_the_first_refined_level():
     engine = FieldEngine(truth, native_size=64)
     engine.refiner = NNFRefiner()
     hires.fill_component(engine, truth, hole)
-    (h1, nnf1, _), _ = engine.refiner.given  # 128 px: from the 64 px fill's field, doubled
+    # one refined level: 256 px, from the 64 px fill's field, x4 (the 128 px level only
+    # carries the field up)
+    ((h1, nnf1, keep),) = engine.refiner.given
+    assert h1.shape[0] > 128 and not keep
     got = nnf1[h1]
     known = got[:, 0] >= 0
     assert known.mean() > 0.9
     ys, xs = np.nonzero(h1)
     assert np.array_equal(got[known], np.stack([ys, xs], 1)[known])
+
+
+def test_a_field_carrying_refiner_refines_levels_x4_apart():
+    truth = periodic_texture(512, 512)
+    hole = ellipse_hole(512, 512, 256, 256, 60, 40)
+    engine = FieldEngine(truth, native_size=32)  # levels 32, 64, 128, 256, 512
+    engine.refiner = NNFRefiner()
+    hires.fill_component(engine, truth, hole)  # the coarse fill hands its field up
+    first, last = (h.shape[0] for h, _, _ in engine.refiner.given)  # windows at 128 and 512 px
+    assert first <= 128 < 256 < last
+    plain = CountingRefiner()  # takes no field: every level is refined
+    hires.fill_component(FieldEngine(truth, native_size=32), truth, hole, refiner=plain)
+    assert len(plain.avoids) == 4
+    assert hires._skipped(5) == {1, 3} and hires._skipped(3) == {1} and hires._skipped(2) == set()
 
 
 def test_refine_level_passes_avoid_and_sketch_windows():
