@@ -13,6 +13,13 @@ python benchmarks/bench_damage.py [--photos data/photos] [--sensitivities 0.3,0.
 --stages also prints where the damage missed at the default sensitivity is lost: recall
 of every candidate the analysis labelled (its ceiling), and of the candidates that hold
 mostly damage (what a perfect keep/drop per candidate would reach).
+
+Held out: the detector's keep/drop is a classifier trained by scripts/train_damage.py on
+other photos only (stellarium grossmugl, guereins, hurricane and mars pieces; scikit-image's
+retina, page, cell, clock_motion and ihc; the lomiri-wallpapers-16.04 photos), which
+refuses any photo this bench reads. Every photo here (plasma and lomiri-20.04 wallpapers,
+stellarium garching pieces, the scikit-image photos named below) is unseen in training;
+the one choice made on them is the bar at the default sensitivity.
 """
 from __future__ import annotations
 

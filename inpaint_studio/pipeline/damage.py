@@ -13,21 +13,20 @@ resolution, a short segment's mean in 12 orientations must be brighter (darker) 
 the mean of two parallel side segments, less the difference between the sides (edges
 and halos score nothing). Specks: a small blur must be brighter (darker) than 16
 samples on a ring all around. Pixels standing out from a median wider than ``max_width``
-with some line or speck score are joined into candidates (one polarity each); a square
-wider than ``max_width`` inside, or strong opposite contrast beside (a groove by an
-edge), rules one out. Kept are:
+with some line or speck score are joined into candidates (one polarity each). A
+candidate can be damage when it is thin all along or small, has no square wider than
+``max_width`` inside, and no strong opposite contrast beside it (a groove by an edge).
 
-- scratches: long and thin, with enough line evidence (mean line score, longer lines
-  may be fainter; the length is that of the chain its pieces form along the line, a few
-  pixels apart), discounted by how much its two sides differ beyond the texture (a line
-  along an edge: a rim, a highlight, a plank's shadow); fainter pieces of a chain that
-  holds a kept scratch need only part of the bar (hysteresis);
-- specks: small, with a strong speck score and contrast (geometric mean);
-
-unless other lines crowd the window around it: of about its orientation (families of
-parallel lines: planks, bricks, ruled paper, hair), or of any (text, foliage). Lines are
-counted once each, by their centre-line pixels, so a wide scratch is not its own crowd.
-``benchmarks/bench_damage.py`` measures it (``--stages``: where missed damage is lost).
+Which of those are damage is learned: each is measured (``FEATURES``: size, length,
+width, the chain its pieces form along the line, line and speck scores, contrast, how
+much its two sides differ, how many other lines of its orientation and of any cross the
+window around it, how many candidates crowd it, the texture level, the luminance
+around it) and a small perceptron
+(``Classifier``, numpy, a few KB in ``resources/damage_classifier.npz``) gives a logit;
+the sensitivity moves the bar on it. ``scripts/train_damage.py`` trains it on synthetic
+damage (``benchmarks/oldphoto.py``) on photos the benchmark does not use, and on those
+photos clean; ``benchmarks/bench_damage.py`` measures it (``--stages``: where missed
+damage is lost).
 """
 from __future__ import annotations
 
@@ -43,6 +42,7 @@ DEFAULT_MAX_WIDTH = 6
 MAX_WIDTH_RANGE = (1, 20)
 TEXTURE_WINDOW = 31  # pixels: the neighbourhood whose busyness excuses thin detail
 DENSITY_WINDOW = 121  # pixels: where a family of parallel lines marks real detail
+CROWD_WINDOW = 31  # half-res pixels: where many candidates mark busy real detail
 LEVEL_FLOOR = 0.012  # contrast unit on grain-free photos (about 3 of 255 levels)
 
 
@@ -193,7 +193,7 @@ def analyse(image: np.ndarray, max_width: int = DEFAULT_MAX_WIDTH,
     parallel, clutter = _line_density(best, angle, best > t.strong * level_half)
     gap = cv2.resize(gap, (w, h), interpolation=cv2.INTER_LINEAR)
     gap *= inv
-    around = _Around(gap, parallel, clutter, half.shape[1], angle)
+    around = _Around(gap, parallel, clutter, half.shape[1], angle, level, background)
     bright = _candidates(a, 1, around, t)
     report(0.85)
     out = dataclasses.replace(a, candidates=(bright, _candidates(a, -1, around, t)))
@@ -228,79 +228,153 @@ def _line_density(best: np.ndarray, angle: np.ndarray, strong: np.ndarray) -> tu
 
 @dataclass(frozen=True)
 class _Around:
-    """Maps read per candidate pixel (all but ``side_gap`` at half resolution)."""
+    """Maps read per candidate pixel (all but ``side_gap`` and ``level`` at half resolution)."""
 
     side_gap: np.ndarray  # full resolution: difference between the two sides of the best line, over the level
     parallel: np.ndarray  # lines of about this orientation crossing the window
     clutter: np.ndarray  # lines of any orientation crossing the window
     width: int  # of the half-resolution maps
     angle: np.ndarray  # index of the best line orientation
+    level: np.ndarray  # full resolution: the local texture level (contrast units)
+    ground: np.ndarray  # uint8: the median around (wider than a scratch)
 
 
 @dataclass(frozen=True)
 class Tuning:
-    """Thresholds at sensitivity 0.5, in units of the local texture level."""
+    """How candidates are grown and measured (the keep/drop decision is learned: see ``classifier``)."""
 
-    line: float = 4.0  # a scratch must reach this line score somewhere
-    evidence: float = 7.5  # ... and average this much along its length, x (length / min) ** length_power,
-    length_power: float = 0.5  # (longer lines may be fainter)
-    side_gap: float = 0.15  # ... x exp(-side gap / this): sides that differ (an edge) count against
-    gap_floor: float = 1.0  # side differences up to this count as texture, not an edge
-    spot: float = 6.5  # a speck: geometric mean of its spot score and its contrast to the median
-    grow: float = 2.5  # pixels joined into candidates (any sensitivity)
-    pixel: float = 1.0  # ... must also stand out from a median this much
-    paired: float = 1.5  # mean opposite contrast beside it that marks an edge or groove
-    min_length: float = 4.0  # scratches: this many max widths long count in full
-    short: float = 0.5  # ... and shorter ones down to this share of it (fibres), with less evidence
+    grow: float = 2.5  # line or speck score (over the texture level) of pixels joined into candidates
+    pixel: float = 1.0  # ... which must also stand out from a median this much
+    paired: float = 1.5  # mean opposite contrast beside a candidate that marks an edge or groove
+    min_length: float = 4.0  # lengths are measured in this many max widths
     strong: float = 2.5  # line score of a pixel that counts as a line around a candidate
-    context: float = 3.5  # lines of about its orientation crossing its window that mark real detail
-    clutter: float = 5.0  # lines of any orientation crossing its window that mark real detail
-    speck_slack: float = 1.0  # a speck's crowding limits grow with (score / its bar) to this power
-    hysteresis: float = 0.6  # pieces of a kept scratch's chain need only this share of its bar
-    link: int = 2  # half-res pixels: a scratch's length is measured over gaps this long along it
+    link: int = 2  # half-res pixels: a scratch's chain is followed over gaps this long along it
 
 
 TUNING = Tuning()
 
+# What is measured of each candidate: the classifier's inputs, in this order. Lengths are in
+# units of the minimum scratch length (``Tuning.min_length`` max widths), scores in units
+# of the local texture level.
+FEATURES = (
+    "polarity",  # +1 bright, -1 dark
+    "area",  # pixels, over (max width / its default) squared
+    "length",  # bounding-box diagonal
+    "width",  # area over length, over max width
+    "chain_length",  # of the chain its pieces form along the line, a few pixels apart
+    "chain_area",  # pixels of candidates in that chain
+    "chain_line",  # mean line score over that chain
+    "thick",  # share of it inside a square wider than max width
+    "paired",  # mean opposite contrast on a ring beside it (an edge or groove)
+    "line_mean",  # mean line score
+    "line_peak",
+    "spot_mean",  # mean speck score
+    "spot_peak",
+    "contrast",  # mean contrast against the median around it
+    "contrast_peak",
+    "side_gap",  # mean difference between the two sides of its line (beyond texture) over line_mean
+    "gap_mean",  # the same difference, not divided
+    "context",  # lines of about its orientation crossing the window around it (itself included)
+    "clutter",  # lines of any orientation crossing the window around it
+    "level",  # log of the texture level around it (absolute: grain, paper, busy detail)
+    "crowd",  # share of the half-res pixels in a 31 x 31 window around it that hold candidates (itself too)
+    "ground",  # the luminance of the median around it
+)
+CLASSIFIER_FILE = "damage_classifier.npz"
+
 
 @dataclass(frozen=True)
 class Candidates:
-    """Connected candidates of one polarity and what ``propose`` thresholds per label."""
+    """Connected candidates of one polarity: per label, what was measured and its score."""
 
     labels: np.ndarray  # int32 (H, W), 0 = none
-    line_peak: np.ndarray  # per label; -1 where the label cannot be a scratch
-    evidence: np.ndarray  # mean line score x sqrt(length / minimum length)
-    spot_peak: np.ndarray  # per label; -1 where the label cannot be a speck
-    side_gap: np.ndarray  # mean difference between its two sides (beyond texture) over its mean line score
-    contrast: np.ndarray  # mean contrast against the median around it
-    context: np.ndarray  # lines of about its orientation crossing the window around it (itself included)
-    clutter: np.ndarray  # lines of any orientation crossing the window around it
-    chain: np.ndarray  # the chain of pieces (of one scratch) it belongs to
+    features: np.ndarray  # float32 (labels, len(FEATURES)); row 0 (background) unused
+    eligible: np.ndarray  # bool per label: thin, or small, and not beside an edge (row 0 False)
+    score: np.ndarray  # classifier logit per label (damage if above the sensitivity's bar; -inf if not eligible)
+
+
+@dataclass(frozen=True)
+class Classifier:
+    """A small multilayer perceptron over the (transformed, standardised) features.
+
+    Trained by ``scripts/train_damage.py`` on synthetic damage on photos that
+    ``benchmarks/bench_damage.py`` does not use; stored in ``resources/damage_classifier.npz``."""
+
+    features: tuple  # names, must equal FEATURES
+    low: np.ndarray  # transformed features are clipped to the range seen in training
+    high: np.ndarray
+    mean: np.ndarray  # of the transformed features
+    scale: np.ndarray
+    layers: tuple  # ((W, b), ...): tanh between, a logit out
+    bar: float  # logit bar at the default sensitivity
+    spread: float  # the bar moves by this much per unit of sensitivity (down: more found)
+
+    def logit(self, features: np.ndarray) -> np.ndarray:
+        x = (np.clip(transform(features), self.low, self.high) - self.mean) / self.scale
+        for i, (w, b) in enumerate(self.layers):
+            x = x @ w + b
+            if i < len(self.layers) - 1:
+                x = np.tanh(x)
+        return x[:, 0].astype(np.float32)
+
+    def bar_at(self, sensitivity: float) -> float:
+        return self.bar - self.spread * (float(sensitivity) - DEFAULT_SENSITIVITY)
+
+    def save(self, path) -> None:
+        arrays = {f"w{i}": w for i, (w, _b) in enumerate(self.layers)}
+        arrays.update({f"b{i}": b for i, (_w, b) in enumerate(self.layers)})
+        np.savez_compressed(path, features=np.array(self.features), low=self.low, high=self.high,
+                            mean=self.mean, scale=self.scale,
+                            bar=np.float64(self.bar), spread=np.float64(self.spread), **arrays)
+
+    @classmethod
+    def load(cls, path) -> "Classifier":
+        with np.load(path) as z:
+            n = sum(1 for k in z.files if k.startswith("w"))
+            layers = tuple((z[f"w{i}"].astype(np.float64), z[f"b{i}"].astype(np.float64)) for i in range(n))
+            out = cls(tuple(str(f) for f in z["features"]), z["low"].astype(np.float64),
+                      z["high"].astype(np.float64), z["mean"].astype(np.float64),
+                      z["scale"].astype(np.float64), layers, float(z["bar"]), float(z["spread"]))
+        if out.features != FEATURES:
+            raise ValueError(f"{path}: classifier features {out.features} differ from the detector's")
+        return out
+
+
+def transform(features: np.ndarray) -> np.ndarray:
+    """Features as the classifier sees them: signed log, so that heavy tails do not rule."""
+    f = np.asarray(features, np.float64)
+    return np.sign(f) * np.log1p(np.abs(f))
+
+
+_classifier: Optional[Classifier] = None
+
+
+def classifier() -> Classifier:
+    """The bundled classifier, loaded on first use."""
+    global _classifier
+    if _classifier is None:
+        from inpaint_studio.paths import RESOURCES
+        _classifier = Classifier.load(RESOURCES / CLASSIFIER_FILE)
+    return _classifier
 
 
 def propose(analysis: DamageAnalysis, sensitivity: float = DEFAULT_SENSITIVITY,
-            tuning: Tuning = TUNING) -> np.ndarray:
+            model: Optional[Classifier] = None) -> np.ndarray:
     """The damage mask (bool, H x W) at one sensitivity (0: only the obvious, 1: eager).
 
-    Candidates are fixed per photo, so a higher sensitivity only ever adds to the mask."""
+    Candidates and their scores are fixed per photo and the bar only falls as the
+    sensitivity rises, so a higher sensitivity only ever adds to the mask. ``model``:
+    another classifier than the one ``analyse`` scored with (training, experiments)."""
     check_params(sensitivity, analysis.max_width)
-    f = 0.5 ** (2 * (sensitivity - 0.5))  # thresholds x2 at 0, x0.5 at 1
+    m = model or classifier()
+    bar = m.bar_at(sensitivity)
     mask = np.zeros(analysis.pixel.shape, bool)
     for c in analysis.candidates:
-        # how far each clears its bar (1: just)
-        line_margin = np.where(c.line_peak >= tuning.line * f,
-                               c.evidence * np.exp(-c.side_gap / tuning.side_gap) / (tuning.evidence * f), 0)
-        speck_margin = np.sqrt(np.maximum(c.spot_peak, 0) * np.maximum(c.contrast, 0)) / (tuning.spot * f)
-        slack = f ** -0.25  # crowding limits
-        speck_slack = slack * np.maximum(speck_margin, 1) ** tuning.speck_slack
-        calm = (c.context <= tuning.context * slack) & (c.clutter <= tuning.clutter * slack)
-        keep = (line_margin >= 1) & calm
-        if tuning.hysteresis < 1 and keep.any():  # fainter pieces of a chain holding a scratch
-            chain_on = np.zeros(int(c.chain.max()) + 1, bool)
-            chain_on[c.chain[keep]] = True
-            keep |= (line_margin >= tuning.hysteresis) & chain_on[c.chain] & calm
-        keep |= (speck_margin >= 1) & (c.context <= tuning.context * speck_slack) & (
-            c.clutter <= tuning.clutter * speck_slack)
+        if model is None:
+            keep = c.score >= bar
+        else:
+            keep = c.eligible.copy()
+            keep[keep] = m.logit(c.features[keep]) >= bar
         keep[0] = False
         if keep.any():
             mask |= keep[c.labels]
@@ -310,7 +384,7 @@ def propose(analysis: DamageAnalysis, sensitivity: float = DEFAULT_SENSITIVITY,
 
 
 def _candidates(a: DamageAnalysis, sign: int, around: _Around, t: Tuning = TUNING) -> Candidates:
-    """Label one polarity's candidates and measure each (per-label arrays for ``propose``).
+    """Label one polarity's candidates, measure each (``FEATURES``) and score it.
 
     Only candidate pixels (and a ring around them) are read after labelling."""
     if sign > 0:
@@ -324,64 +398,92 @@ def _candidates(a: DamageAnalysis, sign: int, around: _Around, t: Tuning = TUNIN
     ys, xs = np.divmod(idx, a.pixel.shape[1])
     at_half = (ys // 2) * around.width + xs // 2
 
-    def total(values: np.ndarray, at: np.ndarray = idx, by: np.ndarray = lab) -> np.ndarray:
-        return np.bincount(by, weights=values.ravel()[at], minlength=count)
+    def total(values: np.ndarray, at: Optional[np.ndarray] = idx, by: np.ndarray = lab) -> np.ndarray:
+        v = values if at is None else values.ravel()[at]
+        return np.bincount(by, weights=v, minlength=count)
 
     def peak(values: np.ndarray) -> np.ndarray:
         out = np.full(count, -np.inf, np.float32)
         np.maximum.at(out, lab, values.ravel()[idx])
+        out[0] = 0
         return out
 
     area = np.maximum(stats[:, cv2.CC_STAT_AREA], 1).astype(np.float64)
     w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    unit = t.min_length * max(a.max_width, 3)  # lengths in minimum scratch lengths
     length = np.hypot(w, h)  # bbox diagonal
-    min_length = t.min_length * max(a.max_width, 3)
     # thick: a square wider than max_width fits inside (a shape of the photo, not damage)
     side = a.max_width + 3
     core = cv2.erode(grow, cv2.getStructuringElement(cv2.MORPH_RECT, (side, side)))
-    thick = total(core) > 0.05 * area
-    # paired: strong opposite contrast right beside it (an edge or groove, not a scratch)
+    thick = total(core) / area
+    # paired: opposite contrast right beside it (an edge or groove, not a scratch)
     ring_labels = cv2.dilate(labels.astype(np.float32), np.ones((5, 5), np.uint8))
     ring = np.flatnonzero((ring_labels > 0) & (grow == 0))
     ring_lab = ring_labels.ravel()[ring].astype(np.int64)
     ring_n = np.maximum(np.bincount(ring_lab, minlength=count), 1)
     opposite = np.maximum(-sign * a.pixel.ravel()[ring], 0)
-    paired = np.bincount(ring_lab, weights=opposite, minlength=count) / ring_n > t.paired
-    usable = ~thick & ~paired
-    # scratches: long, and thin all along (not a network of lines; bbox allows for bends)
-    scratch = usable & (length >= t.short * min_length) & (area / np.maximum(length, 1) <= 2 * (a.max_width + 2))
-    speck = usable & (np.maximum(w, h) <= 2 * a.max_width + 2) & (area >= 2)
+    paired = np.bincount(ring_lab, weights=opposite, minlength=count) / ring_n
     line = a.line if sign > 0 else -a.line
+    spot = a.spot if sign > 0 else -a.spot
+    pixel = a.pixel if sign > 0 else -a.pixel
     line_sum = total(line)
-    line_peak = np.where(scratch, peak(line), -1)
-    # pieces of one scratch (broken where it fades or crosses detail) are judged by the
-    # length of the chain they form with pieces of their polarity a few pixels away
-    if t.link:  # at half resolution: a half-res pixel touched by the candidate, grown by one
-        hh, hw = around.angle.shape
-        touched = (cv2.resize(grow, (hw, hh), interpolation=cv2.INTER_AREA) > 0).view(np.uint8)
-        near = cv2.dilate(touched, np.ones((3, 3), np.uint8))
-        # ... and along its line both ways
-        quarter = ((around.angle.astype(np.int32) * 4 + ANGLES // 2) // ANGLES) % 4
-        r = int(t.link)
-        for q, (dx, dy) in enumerate(((1, 0), (1, 1), (0, 1), (-1, 1))):
-            along = _points_kernel([(k * dx, k * dy) for k in range(-r, r + 1)])
-            near |= cv2.dilate(touched * (quarter == q), along)
-        _, chains, chain_stats, _ = cv2.connectedComponentsWithStats(near, connectivity=8)
-        chain_length = 2 * np.hypot(chain_stats[:, cv2.CC_STAT_WIDTH], chain_stats[:, cv2.CC_STAT_HEIGHT])
-        chain = np.zeros(count, np.int64)
-        np.maximum.at(chain, lab, chains.ravel()[at_half])
-        length_for_evidence = np.maximum(length, chain_length[chain])
-    else:
-        length_for_evidence, chain = length, np.arange(count)
-    evidence = line_sum / area * (length_for_evidence / min_length) ** t.length_power
-    spot_peak = np.where(speck, peak(a.spot if sign > 0 else -a.spot), -1)
-    contrast = sign * total(a.pixel) / area
-    # what lies around: read from the half-resolution maps at each candidate pixel
-    gap = total(np.maximum(around.side_gap.ravel()[idx] - t.gap_floor, 0), np.arange(idx.size))
-    side_gap = gap / area / np.maximum(line_sum / area, 0.1)
-    context = total(around.parallel, at_half) / area
-    clutter = total(around.clutter, at_half) / area
-    return Candidates(labels, line_peak, evidence, spot_peak, side_gap, contrast, context, clutter, chain)
+    # pieces of one scratch (broken where it fades or crosses detail) form a chain with
+    # pieces of their polarity a few pixels away, at half resolution: a half-res pixel
+    # touched by the candidate, grown by one ...
+    hh, hw = around.angle.shape
+    touched = (cv2.resize(grow, (hw, hh), interpolation=cv2.INTER_AREA) > 0).view(np.uint8)
+    near = cv2.dilate(touched, np.ones((3, 3), np.uint8))
+    # ... and along its line both ways
+    quarter = ((around.angle.astype(np.int32) * 4 + ANGLES // 2) // ANGLES) % 4
+    r = int(t.link)
+    for q, (dx, dy) in enumerate(((1, 0), (1, 1), (0, 1), (-1, 1))):
+        along = _points_kernel([(k * dx, k * dy) for k in range(-r, r + 1)])
+        near |= cv2.dilate(touched * (quarter == q), along)
+    n_chains, chains, chain_stats, _ = cv2.connectedComponentsWithStats(near, connectivity=8)
+    chain_length = 2 * np.hypot(chain_stats[:, cv2.CC_STAT_WIDTH], chain_stats[:, cv2.CC_STAT_HEIGHT])
+    chain = np.zeros(count, np.int64)
+    np.maximum.at(chain, lab, chains.ravel()[at_half])
+    chain_area = np.bincount(chain[1:], weights=area[1:], minlength=n_chains)
+    chain_line = np.bincount(chain[1:], weights=line_sum[1:], minlength=n_chains) / np.maximum(chain_area, 1)
+    line_mean = line_sum / area
+    gap_mean = total(np.maximum(around.side_gap.ravel()[idx] - 1.0, 0), None) / area
+    columns = {
+        "polarity": np.full(count, float(sign)),
+        "area": area * (DEFAULT_MAX_WIDTH / a.max_width) ** 2,
+        "length": length / unit,
+        "width": area / np.maximum(length, 1) / a.max_width,
+        "chain_length": np.maximum(length, chain_length[chain]) / unit,
+        "chain_area": chain_area[chain] * (DEFAULT_MAX_WIDTH / a.max_width) ** 2,
+        "chain_line": chain_line[chain],
+        "thick": thick,
+        "paired": paired,
+        "line_mean": line_mean,
+        "line_peak": peak(line),
+        "spot_mean": total(spot) / area,
+        "spot_peak": peak(spot),
+        "contrast": total(pixel) / area,
+        "contrast_peak": peak(pixel),
+        "side_gap": gap_mean / np.maximum(line_mean, 0.1),
+        "gap_mean": gap_mean,
+        "context": total(around.parallel, at_half) / area,
+        "clutter": total(around.clutter, at_half) / area,
+        "level": np.log(np.maximum(total(around.level) / area, 1e-6)),
+        "crowd": total(cv2.blur(touched.astype(np.float32), (CROWD_WINDOW, CROWD_WINDOW)), at_half) / area,
+        "ground": total(around.ground, at_half) / area / 255,
+    }
+    features = np.stack([columns[name] for name in FEATURES], axis=1).astype(np.float32)
+    features[0] = 0
+    # what the classifier judges: thin all along (a bounding box allows for bends) or small,
+    # with no square wider than max_width inside, and no strong opposite contrast beside
+    usable = (thick <= 0.05) & (paired <= t.paired)
+    scratch = (length >= 0.5 * unit) & (area / np.maximum(length, 1) <= 2 * (a.max_width + 2))
+    speck = (np.maximum(w, h) <= 2 * a.max_width + 2) & (area >= 2)
+    eligible = usable & (scratch | speck)
+    eligible[0] = False
+    score = np.full(count, -np.inf, np.float32)
+    if eligible.any():
+        score[eligible] = classifier().logit(features[eligible])
+    return Candidates(labels, features, eligible, score)
 
 
 def detect_damage(image: np.ndarray, sensitivity: float = DEFAULT_SENSITIVITY,

@@ -176,3 +176,53 @@ def test_is_thin():
     assert damage.is_thin(mask)
     mask[40:80, 40:80] = True
     assert not damage.is_thin(mask)
+
+
+def test_bundled_classifier_loads_and_scores_the_candidates():
+    """The learned keep/drop (resources/damage_classifier.npz, scripts/train_damage.py): a few KB,
+    the detector's features in its order, and the scores analyse() stores are its logits."""
+    from inpaint_studio.paths import RESOURCES
+
+    path = RESOURCES / damage.CLASSIFIER_FILE
+    assert path.stat().st_size < 20_000
+    model = damage.Classifier.load(path)
+    assert model.features == damage.FEATURES and np.isfinite(model.bar) and model.spread > 0
+    assert model.bar_at(0.2) > model.bar_at(0.5) > model.bar_at(0.9)
+    analysis = damage.analyse(old_photo(seed=0)[0])
+    for c in analysis.candidates:
+        assert c.features.shape == (int(c.labels.max()) + 1, len(damage.FEATURES))
+        assert np.isneginf(c.score[~c.eligible]).all()
+        assert np.allclose(c.score[c.eligible], model.logit(c.features[c.eligible]), atol=1e-4)
+    assert np.array_equal(damage.propose(analysis, 0.5, model=model), damage.propose(analysis, 0.5))
+
+
+def test_classifier_file_with_other_features_is_refused(tmp_path):
+    model = damage.classifier()
+    other = tmp_path / "other.npz"
+    damage.Classifier(model.features[:-1], model.low[:-1], model.high[:-1], model.mean[:-1], model.scale[:-1],
+                      model.layers, model.bar, model.spread).save(other)
+    with pytest.raises(ValueError, match="features"):
+        damage.Classifier.load(other)
+
+
+def test_scratch_is_found_where_a_tuft_of_hair_beside_it_is_not():
+    """One photo: a curved faint 2 px scratch across grainy paper (found) and, on the left, a
+    tuft of fine dark curved strands (real detail: not flagged), on an image none of the
+    training photos is."""
+    photo, _ = old_photo(seed=4, damaged=False)
+    for k in range(30):  # the tuft: strands 4 px apart, in x < 200
+        t = np.linspace(30, 290, 40)
+        x = 20 + 4 * k + 15 * np.sin(t / 35 + k * 0.1)
+        pts = (np.stack([x, t], 1) * 16).astype(np.int32).reshape(-1, 1, 2)
+        cv2.polylines(photo, [pts], False, (45, 38, 30), 1, cv2.LINE_AA, shift=4)
+    image = paper(photo, 4)
+    layer = np.zeros(photo.shape[:2], np.uint8)  # the scratch: x >= 240, gently curved
+    t = np.linspace(10, 310, 60)
+    pts = (np.stack([300 + 40 * np.sin(t / 90), t], 1) * 16).astype(np.int32).reshape(-1, 1, 2)
+    cv2.polylines(layer, [pts], False, 255, 2, cv2.LINE_AA, shift=4)
+    image = np.clip(image + 45.0 * (layer[..., None] / 255.0), 0, 255).astype(np.uint8)
+    truth = layer > 128
+    found = damage.detect_damage(image)
+    assert near(truth, found).sum() / truth.sum() >= 0.8
+    assert found[:, :200].mean() < 0.002
+    assert (found & ~near(found, truth, 4)).sum() <= 20
