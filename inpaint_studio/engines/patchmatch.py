@@ -58,7 +58,6 @@ MEMBRANE_TOP = 4  # ... at full size, after the coarser levels (bench_quality un
 ONION_GUIDE = 10.0  # ... and in the coarsest level's onion-peel start
 ONION_RANDOM = 8  # random candidates per onion-peel pixel
 ONION_ROUNDS = 2  # ... and rounds of random search around the best
-REFINE_BEST = True
 SINGLE_ITERS = 1.0  # a thin hole's one level: this many times the iterations
 
 
@@ -672,7 +671,7 @@ class PatchMatchEngine(Engine):
                     lvl.update_desc()
                     dist = lvl.search(1, (4, 2, 1), lvl.radii(64), anchor, closeness)
                 lvl.set_weights(dist)
-                lvl.vote(best=REFINE_BEST and it == iters - 1)
+                lvl.vote(best=it == iters - 1)
                 if progress:
                     progress((it + 1) / iters, f"refine iteration {it + 1}/{iters}")
             out = (lvl.image() * 255.0).round_().clamp_(0, 255).to(torch.uint8).cpu().numpy()
