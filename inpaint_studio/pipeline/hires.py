@@ -90,38 +90,39 @@ def takes_nnf(refiner: Refiner) -> bool:
     return bool(refiner.refine_takes_nnf)
 
 
-def upsample_nnf(coarse: np.ndarray, window: BBox) -> np.ndarray:
-    """A coarser level's field (source y, x per pixel, -1 where none) at twice the size,
-    cut to ``window`` of this level, in the window's coordinates."""
+def upsample_nnf(coarse: np.ndarray, window: BBox, factor: int = 2) -> np.ndarray:
+    """A coarser level's field (source y, x per pixel, -1 where none) at ``factor`` times
+    the size, cut to ``window`` of this level, in the window's coordinates."""
+    f = factor
     ch, cw = coarse.shape[:2]
-    y0, x0 = min(window.y0 // 2, ch - 1), min(window.x0 // 2, cw - 1)
-    y1, x1 = (window.y1 + 1) // 2, (window.x1 + 1) // 2
+    y0, x0 = min(window.y0 // f, ch - 1), min(window.x0 // f, cw - 1)
+    y1, x1 = -(-window.y1 // f), -(-window.x1 // f)
     block = coarse[y0:y1, x0:x1]  # past the coarse edge: its last row / column again
     block = np.pad(block, ((0, y1 - y0 - block.shape[0]), (0, x1 - x0 - block.shape[1]), (0, 0)),
                    mode="edge")
-    sy, sx = window.y0 - 2 * y0, window.x0 - 2 * x0
-    src = block.repeat(2, 0).repeat(2, 1)[sy:sy + window.height, sx:sx + window.width]
+    sy, sx = window.y0 - f * y0, window.x0 - f * x0
+    src = block.repeat(f, 0).repeat(f, 1)[sy:sy + window.height, sx:sx + window.width]
     none = src[..., 0] < 0
-    src = 2 * src
-    src[..., 0] += (np.arange(window.y0, window.y1) % 2 - window.y0)[:, None]
-    src[..., 1] += (np.arange(window.x0, window.x1) % 2 - window.x0)[None, :]
+    src = f * src
+    src[..., 0] += (np.arange(window.y0, window.y1) % f - window.y0)[:, None]
+    src[..., 1] += (np.arange(window.x0, window.x1) % f - window.x0)[None, :]
     src[none] = -1
     return src
 
 
-def _source_window(nnf: np.ndarray, tile: Tile, height: int, width: int) -> BBox:
-    """``tile.window`` grown to hold the sources that the coarser field (``nnf``, half
-    size) gives the tile's core, at most ``SOURCE_AREA`` pixels: a source outside the
-    window would be moved to the window's nearest pixel, a wrong patch (a blotch)."""
-    c = tile.core
-    block = nnf[c.y0 // 2:(c.y1 + 1) // 2, c.x0 // 2:(c.x1 + 1) // 2].reshape(-1, 2)
+def _source_window(nnf: np.ndarray, tile: Tile, height: int, width: int, factor: int = 2) -> BBox:
+    """``tile.window`` grown to hold the sources that the coarser field (``nnf``, 1 /
+    ``factor`` of the size) gives the tile's core, at most ``SOURCE_AREA`` pixels: a source
+    outside the window would be moved to the window's nearest pixel, a wrong patch (a blotch)."""
+    c, f = tile.core, factor
+    block = nnf[c.y0 // f:-(-c.y1 // f), c.x0 // f:-(-c.x1 // f)].reshape(-1, 2)
     block = block[block[:, 0] >= 0]
     if not len(block):
         return tile.window
     # all but the outermost few sources (a stray one is moved: a few pixels, not a blotch;
     # bench_quality hires rows and bench_hires: the same fills at 1 and 5 %)
-    lo = 2 * np.percentile(block, SOURCE_PCT, axis=0).astype(int)
-    hi = 2 * np.percentile(block, 100 - SOURCE_PCT, axis=0).astype(int) + 2
+    lo = f * np.percentile(block, SOURCE_PCT, axis=0).astype(int)
+    hi = f * np.percentile(block, 100 - SOURCE_PCT, axis=0).astype(int) + f
     grown = tile.window.union(BBox(int(lo[1]), int(lo[0]), int(hi[1]), int(hi[0])))
     grown = grown.grow(TILE_MARGIN // 2).clip(width, height)
     return grown if grown.width * grown.height <= SOURCE_AREA else tile.window
@@ -130,13 +131,13 @@ def _source_window(nnf: np.ndarray, tile: Tile, height: int, width: int) -> BBox
 def refine_level(refiner: Refiner, cur: np.ndarray, hole: np.ndarray, *,
                  avoid: Optional[np.ndarray] = None, sketch: Optional[np.ndarray] = None,
                  params: Optional[Mapping[str, Any]] = None, closeness: float = CLOSENESS,
-                 nnf: Optional[np.ndarray] = None, keep_nnf: bool = False,
+                 nnf: Optional[np.ndarray] = None, nnf_factor: int = 2, keep_nnf: bool = False,
                  progress: Optional[ProgressFn] = None,
                  cancel: Optional[CancelToken] = None) -> Optional[np.ndarray]:
     """Refine ``cur`` (level image with the upsampled fill in the hole) in place, tile by tile.
 
-    With a refiner that ``takes_nnf``: ``nnf`` is the coarser level's field (level-sized
-    at half this size, absolute source coordinates, -1 where none), upsampled into each
+    With a refiner that ``takes_nnf``: ``nnf`` is a coarser level's field (level-sized
+    at 1 / ``nnf_factor`` of this size, absolute source coordinates, -1 where none), upsampled into each
     tile's window as the refiner's start; with ``keep_nnf`` the fields the tiles end with
     are returned as one field of this level (else None).
     """
@@ -147,7 +148,7 @@ def refine_level(refiner: Refiner, cur: np.ndarray, hole: np.ndarray, *,
     pending = hole.copy()  # hole pixels not refined yet at this level
     for i, t in enumerate(tiles):
         check_cancel(cancel)
-        window = t.window if nnf is None or not use_nnf else _source_window(nnf, t, h, w)
+        window = t.window if nnf is None or not use_nnf else _source_window(nnf, t, h, w, nnf_factor)
         while True:  # widen the window until it holds enough known texture
             core = np.zeros((window.height, window.width), bool)
             core[t.core.y0 - window.y0:t.core.y1 - window.y0,
@@ -166,7 +167,7 @@ def refine_level(refiner: Refiner, cur: np.ndarray, hole: np.ndarray, *,
                                f"tile {i + 1}/{len(tiles)}") if len(tiles) > 1 else progress
             extra: dict[str, Any] = {} if sketch is None else {"sketch": sketch[window.slices]}
             if use_nnf:
-                extra["nnf"] = None if nnf is None else upsample_nnf(nnf, window)
+                extra["nnf"] = None if nnf is None else upsample_nnf(nnf, window, nnf_factor)
                 extra["return_nnf"] = field is not None
             out = refiner.refine(crop, target, crop, params=params, closeness=closeness,
                                  avoid=block if block.any() else None, progress=sub,
@@ -228,7 +229,7 @@ def fill_component(engine: FillEngine, image: np.ndarray, hole: np.ndarray,
     first = levels[0]
     img = resize_image(image, first.height, first.width)
     sub = sub_progress(progress, edges[0], edges[1], f"coarse fill {first.width}x{first.height}")
-    nnf = None
+    nnf, factor = None, 2  # the field and how much smaller than the next refined level it is
     if coarse_field:
         filled, nnf = engine.fill_with_nnf(img, small[0], at(first, sketch), params,
                                            avoid=at(first, avoid), progress=sub, cancel=cancel)
@@ -241,8 +242,8 @@ def fill_component(engine: FillEngine, image: np.ndarray, hole: np.ndarray,
     for k in range(1, len(levels)):
         check_cancel(cancel)
         lv, lhole = levels[k], small[k]
-        if k in skip and nnf is not None:  # only the field goes up through this level
-            nnf = upsample_nnf(nnf, BBox(0, 0, lv.width, lv.height))
+        if k in skip and nnf is not None:  # the next level takes the field from two below
+            factor *= 2
             continue
         label = f"level {k + 1}/{len(levels)} {lv.width}x{lv.height}"
         sub = sub_progress(progress, edges[k], edges[k + 1], label)
@@ -253,8 +254,9 @@ def fill_component(engine: FillEngine, image: np.ndarray, hole: np.ndarray,
         del up
         if refiner is not None:  # each level starts from the previous level's NNF
             nnf = refine_level(refiner, cur, lhole, avoid=at(lv, avoid), sketch=at(lv, sketch),
-                               params=refine_params, closeness=closeness, nnf=nnf,
+                               params=refine_params, closeness=closeness, nnf=nnf, nnf_factor=factor,
                                keep_nnf=k < len(levels) - 1, progress=sub, cancel=cancel)
+            factor = 2
     check_cancel(cancel)
     if progress is not None:
         progress(1.0, "done")

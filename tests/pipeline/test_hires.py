@@ -242,6 +242,15 @@ def test_the_coarse_fills_nnf_starts_the_first_refined_level():
     assert np.array_equal(got[known], np.stack([ys, xs], 1)[known])
 
 
+def test_upsample_nnf_by_four_is_upsampling_twice():
+    rng = np.random.default_rng(3)
+    coarse = rng.integers(0, 40, (20, 24, 2)).astype(np.int32)
+    coarse[rng.random((20, 24)) < 0.2] = -1
+    mid = hires.upsample_nnf(coarse, BBox(0, 0, 48, 40))
+    for window in (BBox(0, 0, 96, 80), BBox(9, 5, 61, 77), BBox(30, 41, 31, 42)):
+        assert np.array_equal(hires.upsample_nnf(coarse, window, 4), hires.upsample_nnf(mid, window))
+
+
 def test_a_field_carrying_refiner_refines_levels_x4_apart():
     truth = periodic_texture(512, 512)
     hole = ellipse_hole(512, 512, 256, 256, 60, 40)
