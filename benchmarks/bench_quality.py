@@ -21,8 +21,10 @@ Per kind: mean hole PSNR (dB) and L1 (0-255) against the true pixels, sharpness 
 outline ring, fill / truth: > 1 is a visible edge), max change outside the hole (levels)
 and seconds per fill. ``--hires-photo`` adds a >= 4 MP photo (default: the Kite wallpaper
 from ``data/photos_big``, gathered with ``--max-side 2800``) with two sky holes, hires
-auto vs off vs on. A contact sheet (one photo per kind, 100 % crops around the hole) goes to
-``--sheet``.
+auto vs off vs on. ``--hires-wide N`` adds wide holes (15-35 %) in the first N photos of
+that folder at 2000 px (context crops of 2-3 MP, where hires auto's threshold matters): hires
+off vs on, means over the photos. A contact sheet (one photo per kind, 100 % crops around the
+hole) goes to ``--sheet``.
 
     python benchmarks/bench_quality.py                  # ~8 min on 2 cores
     python benchmarks/bench_quality.py --photos 4 --kinds wide,line --methods ours,pypm
@@ -276,6 +278,8 @@ def outline(img: np.ndarray, hole: np.ndarray) -> np.ndarray:
 
 def contact_sheet(rows, path: Path, names) -> None:
     """rows: (label, truth, hole, {method: out}); 100 % crops, hole outlined on the truth."""
+    if not rows:  # (--photos 0: only the hires rows)
+        return
     cells = []
     for label, truth, hole, outs in rows:
         sl = crop_box(hole)
@@ -334,6 +338,27 @@ def hires_case(path: Path, methods: dict, overrides: dict, sheet: Path) -> None:
     contact_sheet(rows, sheet.with_name(sheet.stem + "_hires.png"), list(outs))
 
 
+def hires_wide(folder: Path, count: int, overrides: dict, params: dict) -> None:
+    """Wide holes in 2000 px photos (context crops 2-3 MP): ours with hires off and on."""
+    paths = sorted(p for p in folder.glob("*.jpg") if "Kite" not in p.name)[:count]
+    print(f"\nhires, wide holes in {len(paths)} photos at 2000 px (crops 2-3 MP; pypatchmatch "
+          "takes 6-13 min a fill here: left out)")
+    print(f"{'method':<12} {'PSNR':>6} {'L1':>6} {'sharp':>6} {'seam':>6} {'out':>4} {'sec':>7}")
+    methods = {f"ours-{m}": Ours({**overrides, "hires": m}, params) for m in ("off", "on")}
+    rows: dict[str, list] = {name: [] for name in methods}
+    for i, path in enumerate(paths):
+        img = load_photo(folder, path.stem, side=2000)
+        hole, _ = make_hole("wide", img, 1000 + i)
+        for name, fn in methods.items():
+            t = time.perf_counter()
+            out = fn(img, hole, None)
+            rows[name].append({**metrics(out, img, hole), "sec": time.perf_counter() - t})
+    for name, rs in rows.items():
+        v = {c: np.mean([r[c] for r in rs]) for c in ("psnr", "l1", "sharp", "seam", "sec")}
+        print(f"{name:<12} {v['psnr']:6.2f} {v['l1']:6.2f} {v['sharp']:6.2f} {v['seam']:6.2f} "
+              f"{max(r['outside'] for r in rs):4d} {v['sec']:7.1f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--photos", type=int, default=len(PHOTOS), help="how many photos")
@@ -347,6 +372,9 @@ def main() -> None:
     ap.add_argument("--hires-photo", default=str(ROOT / "data" / "photos_big" /
                                                  "plasma-workspace-wallpapers-Kite.jpg"),
                     help="a >= 4 MP photo with sky for the hires rows ('' skips them)")
+    ap.add_argument("--hires-wide", type=int, default=6, metavar="N",
+                    help="wide holes in N photos of the hires photo's folder at 2000 px, hires off vs "
+                         "on (0 skips them)")
     ap.add_argument("--cache", default="", help="keep the peers' fills here and reuse them "
                     "(for repeated runs while changing ours; their seconds are then the first run's)")
     ap.add_argument("--sheet-all", action="store_true", help="every case on the sheet, not one per kind")
@@ -421,6 +449,8 @@ def main() -> None:
                 hires_methods[f"ours-{mode}"] = Ours({**overrides, "hires": mode}, params)
         # (pypatchmatch takes ~3 min on this photo: left out to keep the run short)
         hires_case(Path(args.hires_photo), hires_methods, overrides, sheet)
+        if args.hires_wide and "ours" in names:
+            hires_wide(Path(args.hires_photo).parent, args.hires_wide, overrides, params)
     elif args.hires_photo:
         print(f"\nhires rows skipped: {args.hires_photo} not found "
               "(scripts/gather_photos.py --out data/photos_big --max-side 2800)")
