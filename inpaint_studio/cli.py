@@ -313,7 +313,7 @@ def check_fill_paths(args) -> None:
 def cmd_fill(args) -> int:
     from inpaint_studio.engines import registry
     from inpaint_studio.engines.host import EngineHost
-    from inpaint_studio.pipeline.request import parse_feather
+    from inpaint_studio.pipeline.blend import parse_feather
 
     check_fill_paths(args)
     if args.mask != AUTO_DAMAGE and (args.sensitivity, args.max_width) != (None, None):

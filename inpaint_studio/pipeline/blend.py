@@ -6,11 +6,35 @@ uint16 images get the fill scaled by 257 (0..255 -> 0..65535, ``core.pixels.to16
 """
 from __future__ import annotations
 
+import re
+from typing import Optional, Union
+
 import cv2
 import numpy as np
 
+from inpaint_studio.core.errors import BadInput
 from inpaint_studio.core.pixels import to_dtype
+from inpaint_studio.core.settings import MAX_FEATHER
 from inpaint_studio.core.types import BBox
+
+Feather = Union[int, str]  # pixels 0..MAX_FEATHER, or "auto" (auto_feather)
+
+
+def parse_feather(value: object, what: str = "feather") -> Feather:
+    """``value`` as a feather: a whole number of pixels from 0 to ``MAX_FEATHER`` (an int
+    or a string of digits) or "auto"; BadInput naming ``what`` otherwise."""
+    if value == "auto":
+        return "auto"
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        pixels: Optional[int] = int(value)
+    elif isinstance(value, str) and re.fullmatch(r"[0-9]{1,9}", value):
+        pixels = int(value)
+    else:
+        pixels = None
+    if pixels is None or not 0 <= pixels <= MAX_FEATHER:
+        raise BadInput(f"{what} must be a number of pixels from 0 to {MAX_FEATHER} or auto, "
+                       f"got '{value}'")
+    return pixels
 
 
 def feather_alpha(hole: np.ndarray, feather: int) -> np.ndarray:

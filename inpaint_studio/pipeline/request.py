@@ -8,35 +8,14 @@ name, device and params are checked by the host, which knows the engines.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping, Optional, Union, overload
+from typing import Any, Mapping, Optional, overload
 
 import numpy as np
 
-from inpaint_studio.core.errors import BadInput
-from inpaint_studio.core.settings import MAX_FEATHER
-from inpaint_studio.pipeline.run import HIRES_MODES
-
-Feather = Union[int, str]  # pixels 0..MAX_FEATHER, or "auto" (pipeline.blend.auto_feather)
-
-
-def parse_feather(value: object, what: str = "feather") -> Feather:
-    """``value`` as a feather: a whole number of pixels from 0 to ``MAX_FEATHER`` (an int
-    or a string of digits) or "auto"; BadInput naming ``what`` otherwise."""
-    if value == "auto":
-        return "auto"
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        pixels: Optional[int] = int(value)
-    elif isinstance(value, str) and re.fullmatch(r"[0-9]{1,9}", value):
-        pixels = int(value)
-    else:
-        pixels = None
-    if pixels is None or not 0 <= pixels <= MAX_FEATHER:
-        raise BadInput(f"{what} must be a number of pixels from 0 to {MAX_FEATHER} or auto, "
-                       f"got '{value}'")
-    return pixels
+from inpaint_studio.pipeline.blend import Feather, parse_feather
+from inpaint_studio.pipeline.run import check_hires
 
 
 def read_only(array: Optional[np.ndarray]) -> Optional[np.ndarray]:
@@ -82,8 +61,7 @@ class FillRequest:
     avoid: Optional[np.ndarray] = None  # never sampled (engines that declare uses_avoid)
 
     def __post_init__(self) -> None:
-        if self.hires not in HIRES_MODES:
-            raise BadInput(f"hires must be one of {', '.join(HIRES_MODES)}, got '{self.hires}'")
+        check_hires(self.hires)
         object.__setattr__(self, "feather", parse_feather(self.feather))
         object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
         object.__setattr__(self, "colour_match", bool(self.colour_match))

@@ -15,11 +15,11 @@ from typing import Any, Mapping, Optional, overload
 import numpy as np
 
 from inpaint_studio.core.choices import HIRES_MODES as HIRES_MODES  # re-exported: callers use run.HIRES_MODES
-from inpaint_studio.core.errors import UserError
+from inpaint_studio.core.errors import BadInput, UserError
 from inpaint_studio.core.pixels import to_rgb8
 from inpaint_studio.core.types import BBox, CancelToken, ProgressFn, check_cancel
 from inpaint_studio.pipeline import hires as _hires
-from inpaint_studio.pipeline.blend import auto_feather, composite, feather_alpha, feather_band
+from inpaint_studio.pipeline.blend import Feather, auto_feather, composite, feather_alpha, feather_band, parse_feather
 from inpaint_studio.pipeline.colour import match_colour
 from inpaint_studio.pipeline.crop_fill import fill_crop, sub_progress
 from inpaint_studio.pipeline.engine import FillEngine, Refiner
@@ -62,9 +62,10 @@ def check_image(image: np.ndarray) -> None:
         raise UserError(f"image must be RGB or RGBA, 8 or 16 bit; got {image.dtype} {image.shape}")
 
 
-def _check_hires(mode: str) -> None:
+def check_hires(mode: str) -> None:
+    """BadInput unless ``mode`` is one of ``HIRES_MODES``."""
     if mode not in HIRES_MODES:
-        raise UserError(f"hires must be one of {', '.join(HIRES_MODES)}, got '{mode}'")
+        raise BadInput(f"hires must be one of {', '.join(HIRES_MODES)}, got '{mode}'")
 
 
 def use_hires(mode: str, crop: BBox) -> bool:
@@ -72,12 +73,9 @@ def use_hires(mode: str, crop: BBox) -> bool:
     return mode == "on" or (mode == "auto" and crop.width * crop.height > HIRES_AUTO_PIXELS)
 
 
-def _feather(feather: int | str, height: int, width: int) -> int:
-    if feather == "auto":
-        return auto_feather(height, width)
-    if isinstance(feather, str) and not feather.isdigit():
-        raise UserError(f"feather must be a number of pixels or 'auto', got '{feather}'")
-    return max(0, int(feather))
+def _feather(feather: Feather, height: int, width: int) -> int:
+    pixels = parse_feather(feather)
+    return auto_feather(height, width) if pixels == "auto" else int(pixels)
 
 
 def _fill_one(engine: FillEngine, use_hires: bool, refiner: Optional[Refiner], colour_match: bool,
@@ -94,7 +92,7 @@ def _fill_one(engine: FillEngine, use_hires: bool, refiner: Optional[Refiner], c
 
 def run_fill(image: np.ndarray, hole: np.ndarray, engine: FillEngine, *, sketch: Optional[np.ndarray] = None,
              avoid: Optional[np.ndarray] = None, params: Optional[Mapping[str, Any]] = None,
-             margin: Optional[int] = None, feather: int | str = 0, hires: str = "off",
+             margin: Optional[int] = None, feather: Feather = 0, hires: str = "off",
              refiner: Optional[Refiner] = None, colour_match: bool = False, progress: Optional[ProgressFn] = None,
              cancel: Optional[CancelToken] = None) -> FillResult:
     """Fill ``hole`` in ``image`` with ``engine``; see the module docstring.
@@ -112,7 +110,7 @@ def run_fill(image: np.ndarray, hole: np.ndarray, engine: FillEngine, *, sketch:
     hole = _layer("hole mask", hole, shape)
     sketch = _layer("sketch", sketch, shape)
     avoid = _layer("avoid mask", avoid, shape)
-    _check_hires(hires)
+    check_hires(hires)
     feather = _feather(feather, *shape)
     out = image.copy()
     if not hole.any():
