@@ -300,3 +300,24 @@ def test_a_wide_hole_across_a_horizon_continues_it(engine):
     rows = out[40:120, 84:156, 0].mean(axis=1)
     edge = 40 + int(np.argmax(np.abs(np.diff(rows))))  # the fill's own horizon
     assert abs(edge - 79) <= 2, edge
+
+
+def test_fast_gathers_equal_tensor_indexing():
+    import torch
+
+    from inpaint_studio.engines.patchmatch import _put, _take
+
+    gen = torch.Generator().manual_seed(0)
+    rows = torch.rand(1000, 12, generator=gen)
+    flat = torch.randint(0, 1000, (1000,), generator=gen)
+    idx = torch.randint(0, 1000, (4, 300), generator=gen)
+    for table in (rows, flat, rows[:, :3]):  # a row table, a 1-D table, a column view
+        got = _take(table, idx)
+        assert got.shape == table[idx].shape and torch.equal(got, table[idx])
+    pix = rows.clone()
+    at = torch.tensor([5, 17, 999])
+    _put(pix[:, :3], at, torch.zeros(3, 3))  # writes through the view, other columns kept
+    assert torch.equal(pix[at, :3], torch.zeros(3, 3)) and torch.equal(pix[at, 3:], rows[at, 3:])
+    assert torch.equal(pix[6], rows[6])
+    _put(flat, at, torch.tensor([-1, -2, -3]))
+    assert flat[at].tolist() == [-1, -2, -3]
