@@ -13,7 +13,8 @@ onion-peel fill: ring by ring from the border inwards, each pixel copies the cen
 source patch that best matches what is known around it, so the start continues the
 surrounding structure (a smooth start attracts smooth sources). Finer levels start from
 the coarser field with offsets doubled. The finest level runs half the iterations with a
-nearby-only search, and its last vote copies each pixel from its best-matching patch, so
+nearby-only search (a large hole's, one from a mean-vote start: that level is most of the
+time), and its last vote copies each pixel from its best-matching patch, so
 the fill keeps the source's texture instead of blurring it; the copy is then joined to the
 hole's border in the gradient domain: along the outline, the known pixel minus what the
 copied patch continues to there, spread over the hole as a membrane and added.
@@ -59,6 +60,7 @@ ONION_GUIDE = 10.0  # ... and in the coarsest level's onion-peel start
 ONION_RANDOM = 8  # random candidates per onion-peel pixel
 ONION_ROUNDS = 2  # ... and rounds of random search around the best
 SINGLE_ITERS = 1.0  # a thin hole's one level: this many times the iterations
+LARGE_HOLE = 200_000  # hole pixels above which the finest level runs one iteration
 
 
 def _odd_patch(size: Any) -> int:
@@ -577,6 +579,9 @@ class PatchMatchEngine(Engine):
             # a thin hole (one level at full size) gets the plain number
             steps = [2 * iters] + [iters] * (len(pyramid) - 2) + [(iters + 1) // 2]
             steps = steps[:len(pyramid)] if len(pyramid) > 1 else [max(1, int(SINGLE_ITERS * iters))]
+            large = len(pyramid) > 1 and np.count_nonzero(hole) > LARGE_HOLE
+            if large:  # one iteration from a smooth start: as good (bench_quality --hires-wide)
+                steps[-1] = 1
             total, done = sum(steps), 0
             prev = None
             for depth in range(len(pyramid) - 1, -1, -1):
@@ -595,7 +600,9 @@ class PatchMatchEngine(Engine):
                 else:
                     lvl.init_from(prev)
                     lvl.uniform_weights()
-                    lvl.vote(best=True)  # a sharp start: a mean vote here attracts smooth sources
+                    # a sharp start: a mean vote here attracts smooth sources (but a large
+                    # hole's one finest iteration needs the smooth start's coherent field)
+                    lvl.vote(best=not (finest and large))
                     lvl.update_desc(full=True)
                     dist = None
                 n_it = steps[len(pyramid) - 1 - depth]

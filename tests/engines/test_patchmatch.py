@@ -321,3 +321,22 @@ def test_fast_gathers_equal_tensor_indexing():
     assert torch.equal(pix[6], rows[6])
     _put(flat, at, torch.tensor([-1, -2, -3]))
     assert flat[at].tolist() == [-1, -2, -3]
+
+
+def test_a_large_hole_runs_one_finest_iteration_and_stays_sharp(engine, monkeypatch):
+    from inpaint_studio.engines import patchmatch
+
+    img = _tiles(3)
+    img[::3] //= 2
+    hole = _box_hole(30, 30, 36)
+    seen = {}
+    for limit in (10 ** 9, 100):  # the shipped limit (not reached here), then a large hole
+        monkeypatch.setattr(patchmatch, "LARGE_HOLE", limit)
+        labels = []
+        out = engine.fill(img, hole, params={"seed": 5}, progress=lambda f, label: labels.append(label))
+        finest = [s for s in labels if s.startswith(labels[-1].split(",")[0] + ",")]
+        seen[limit] = len(finest)
+        assert 0.8 < _texture(out, hole) / _texture(img, hole) < 1.25  # copied, not blurred
+        assert _psnr(out[hole], img[hole]) > 25
+        np.testing.assert_array_equal(out[~hole], img[~hole])
+    assert seen == {10 ** 9: 2, 100: 1}
