@@ -182,10 +182,9 @@ class _Level:
     def init_sources(self, nnf):
         """Start from ``nnf`` (H, W, 2) int: each target's source (y, x) in image
         coordinates, -1 where unknown (then its own position); snapped to valid sources."""
-        field = torch.from_numpy(np.ascontiguousarray(nnf, dtype=np.int64)).to(self.tgt.device)
-        iy = (self.ty - self.pad).clamp(0, self.h - 1)
-        ix = (self.tx - self.pad).clamp(0, self.w - 1)
-        src = field[iy, ix]
+        iy = (self.ty - self.pad).clamp(0, self.h - 1).cpu().numpy()
+        ix = (self.tx - self.pad).clamp(0, self.w - 1).cpu().numpy()
+        src = torch.from_numpy(nnf[iy, ix].astype(np.int64)).to(self.tgt.device)  # targets only
         known = src[:, 0] >= 0
         sy = torch.where(known, src[:, 0] + self.pad, self.ty).clamp(0, self.hp - 1)
         sx = torch.where(known, src[:, 1] + self.pad, self.tx).clamp(0, self.wp - 1)

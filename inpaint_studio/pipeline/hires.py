@@ -97,13 +97,12 @@ def upsample_nnf(coarse: np.ndarray, window: BBox, factor: int = 2) -> np.ndarra
     ch, cw = coarse.shape[:2]
     y0, x0 = min(window.y0 // f, ch - 1), min(window.x0 // f, cw - 1)
     y1, x1 = -(-window.y1 // f), -(-window.x1 // f)
-    block = coarse[y0:y1, x0:x1]  # past the coarse edge: its last row / column again
-    block = np.pad(block, ((0, y1 - y0 - block.shape[0]), (0, x1 - x0 - block.shape[1]), (0, 0)),
-                   mode="edge")
-    sy, sx = window.y0 - f * y0, window.x0 - f * x0
-    src = block.repeat(f, 0).repeat(f, 1)[sy:sy + window.height, sx:sx + window.width]
+    # each pixel's coarse pixel (past the coarse edge: its last row / column again)
+    rows = np.minimum(np.arange(window.y0, window.y1) // f, ch - 1)
+    cols = np.minimum(np.arange(window.x0, window.x1) // f, cw - 1)
+    src = coarse[y0:y1, x0:x1].take(rows - y0, 0, mode="clip").take(cols - x0, 1, mode="clip")
     none = src[..., 0] < 0
-    src = f * src
+    src *= f
     src[..., 0] += (np.arange(window.y0, window.y1) % f - window.y0)[:, None]
     src[..., 1] += (np.arange(window.x0, window.x1) % f - window.x0)[None, :]
     src[none] = -1
