@@ -189,6 +189,7 @@ class _Level:
         sy = torch.where(known, src[:, 0] + self.pad, self.ty).clamp(0, self.hp - 1)
         sx = torch.where(known, src[:, 1] + self.pad, self.tx).clamp(0, self.wp - 1)
         self.off = _take(self.snap, sy * self.wp + sx) - self.tgt
+        _put(self.off_map, self.tgt, self.off)
 
     def sources(self):
         """The NNF as (H, W, 2) int32 source (y, x) in image coordinates, -1 off the targets."""
@@ -646,8 +647,9 @@ class PatchMatchEngine(Engine):
 
         ``image`` RGB uint8 (H, W, 3); ``hole`` bool (H, W); ``init`` RGB uint8 (H, W, 3),
         equal to ``image`` outside the hole and holding an upsampled coarse fill inside it.
-        The NNF is first matched to init's patches (PatchMatch from a random start, or,
-        given ``nnf``, a cheap nearby search from it), then
+        The NNF is first matched to init's patches (PatchMatch from a random start), or,
+        given ``nnf``, the hole starts as the mean of that field's sources (init then only
+        anchors the matching) and a cheap nearby search follows; then
         ``params['iterations']`` EM iterations (at most 3) vote real pixels of known source
         patches of this level into the hole (the last vote copies, so the result is as
         textured as the source). ``closeness`` (0..1) anchors the matching to init: each
@@ -689,6 +691,11 @@ class PatchMatchEngine(Engine):
                 dist = lvl.search(3, (16, 8, 4, 2, 1), lvl.radii())
             else:  # the field is close already: propagate and search nearby only
                 lvl.init_sources(nnf)
+                # start from the field's own sources (a mean vote), not init: matched to
+                # a blurred upsample, neighbours drift to unrelated sources (blotches)
+                lvl.uniform_weights()
+                lvl.vote()
+                lvl.update_desc()
                 dist = lvl.search(1, NEAR_JUMPS, lvl.radii(NEAR_RADIUS))
             for it in range(iters):
                 check_cancel(cancel)

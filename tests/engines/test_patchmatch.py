@@ -340,3 +340,19 @@ def test_a_large_hole_runs_one_finest_iteration_and_stays_sharp(engine, monkeypa
         assert _psnr(out[hole], img[hole]) > 25
         np.testing.assert_array_equal(out[~hole], img[~hole])
     assert seen == {10 ** 9: 2, 100: 1}
+
+
+def test_refine_from_a_field_starts_from_its_sources_not_the_blurred_init(engine):
+    # A blurred init with the exact field (one period away): the refiner must keep the
+    # field's real texture; matched against the blurred start it drifted (20-36 dB).
+    for seed in range(3):
+        img = _tiles(seed)
+        img[::3] //= 2  # period 24 down, 8 across
+        hole = _box_hole(30, 20, 24)
+        init = img.copy()
+        init[hole] = cv2.GaussianBlur(img, (0, 0), 2.0)[hole]
+        ys, xs = np.mgrid[0:96, 0:96]
+        nnf = np.stack([ys, xs + 48], -1).astype(np.int32)  # six periods to the right
+        nnf[~hole] = -1
+        out = engine.refine(img, hole, init, nnf=nnf)
+        np.testing.assert_array_equal(out, img)
