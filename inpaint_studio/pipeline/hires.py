@@ -15,7 +15,8 @@ progress, cancel[, sketch]) -> uint8`` and a ``refine_takes_nnf`` flag (the Patc
 engine; ``engines.base.Engine`` declares these capabilities); this module never imports
 engines. A refiner whose ``refine_takes_nnf`` is set also takes ``nnf=`` and
 ``return_nnf=``: it gets each level's nearest-neighbour field from the level below
-(sources doubled), so only a short nearby search runs at the large levels. When the
+(sources doubled) and starts the hole from that field's sources, so only a short nearby
+search runs at the large levels. When the
 refiner is the coarse engine itself and it declares ``fill_gives_nnf``, its
 ``fill_with_nnf`` field starts the first refined level too.
 Inputs are never modified; pixels outside the hole come back bit-identical.
