@@ -12,20 +12,27 @@ hair, foliage, text and edges raise it, so busy places need more). Lines: at hal
 resolution, a short segment's mean in 12 orientations must be brighter (darker) than
 the mean of two parallel side segments, less the difference between the sides (edges
 and halos score nothing). Specks: a small blur must be brighter (darker) than 16
-samples on a ring all around. Pixels standing out from a median wider than ``max_width``
-with some line or speck score are joined into candidates (one polarity each). A
-candidate can be damage when it is thin all along or small, has no square wider than
-``max_width`` inside, and no strong opposite contrast beside it (a groove by an edge).
+samples on a ring all around. Pixels standing out clearly from a median wider than
+``max_width`` (``Tuning.pixel``) with a modest line or speck score (``Tuning.grow``) are
+joined into candidates (one polarity each): the bar is low, so that a dark scratch over
+dark busy ground, whose line score is weak there, still becomes one; the classifier
+drops the grain and detail this lets in. A candidate can be damage when it is thin all
+along or small, has no square wider than ``max_width`` inside, and no strong opposite
+contrast beside it (a groove by an edge).
 
 Which of those are damage is learned: each is measured (``FEATURES``: size, length,
 width, the chain its pieces form along the line, line and speck scores, contrast, how
 much its two sides differ, how many other lines of its orientation and of any cross the
 window around it, how many candidates crowd it, the texture level, the luminance
-around it) and a small perceptron
+around it, its opacity (how far from what surrounds it towards white or black it goes:
+a scratch bares the paper or prints black, dust is opaque, real detail seldom goes that
+far), how far it goes past the photo's own lightest or darkest print, and how much it
+changes along its line) and a small perceptron
 (``Classifier``, numpy, a few KB in ``resources/damage_classifier.npz``) gives a logit;
 the sensitivity moves the bar on it. ``scripts/train_damage.py`` trains it on synthetic
-damage (``benchmarks/oldphoto.py``) on photos the benchmark does not use, and on those
-photos clean; ``benchmarks/bench_damage.py`` measures it (``--stages``: where missed
+damage (``benchmarks/oldphoto.py``, and straight faint scratches) on photos the
+benchmark does not use, and on those photos clean (some with text, ruled lines or
+brickwork added); ``benchmarks/bench_damage.py`` measures it (``--stages``: where missed
 damage is lost).
 """
 from __future__ import annotations
@@ -193,7 +200,8 @@ def analyse(image: np.ndarray, max_width: int = DEFAULT_MAX_WIDTH,
     parallel, clutter = _line_density(best, angle, best > t.strong * level_half)
     gap = cv2.resize(gap, (w, h), interpolation=cv2.INTER_LINEAR)
     gap *= inv
-    around = _Around(gap, parallel, clutter, half.shape[1], angle, level, background)
+    dim, light = (float(v) for v in np.percentile(half[::4, ::4], (2, 98)))  # the photo's print range
+    around = _Around(gap, parallel, clutter, half.shape[1], angle, level, background, dim, light, g)
     bright = _candidates(a, 1, around, t)
     report(0.85)
     out = dataclasses.replace(a, candidates=(bright, _candidates(a, -1, around, t)))
@@ -237,14 +245,17 @@ class _Around:
     angle: np.ndarray  # index of the best line orientation
     level: np.ndarray  # full resolution: the local texture level (contrast units)
     ground: np.ndarray  # uint8: the median around (wider than a scratch)
+    dim: float  # the photo's 2nd and 98th luminance percentiles (its darkest and lightest print)
+    light: float
+    grey: np.ndarray  # full resolution: the luminance
 
 
 @dataclass(frozen=True)
 class Tuning:
     """How candidates are grown and measured (the keep/drop decision is learned: see ``classifier``)."""
 
-    grow: float = 2.5  # line or speck score (over the texture level) of pixels joined into candidates
-    pixel: float = 1.0  # ... which must also stand out from a median this much
+    grow: float = 1.5  # line or speck score (over the texture level) of pixels joined into candidates
+    pixel: float = 2.0  # ... which must also stand out from a median this much
     paired: float = 1.5  # mean opposite contrast beside a candidate that marks an edge or groove
     min_length: float = 4.0  # lengths are measured in this many max widths
     strong: float = 2.5  # line score of a pixel that counts as a line around a candidate
@@ -279,6 +290,10 @@ FEATURES = (
     "level",  # log of the texture level around it (absolute: grain, paper, busy detail)
     "crowd",  # share of the half-res pixels in a 31 x 31 window around it that hold candidates (itself too)
     "ground",  # the luminance of the median around it
+    "opacity",  # mean share of the way from the median around it to white (bright) or black (dark)
+    "opacity_peak",
+    "beyond",  # how far its extreme luminance goes past the photo's lightest (darkest) print
+    "rough",  # mean change along its line (2 px either way), over the texture level
 )
 CLASSIFIER_FILE = "damage_classifier.npz"
 
@@ -447,6 +462,28 @@ def _candidates(a: DamageAnalysis, sign: int, around: _Around, t: Tuning = TUNIN
     chain_line = np.bincount(chain[1:], weights=line_sum[1:], minlength=n_chains) / np.maximum(chain_area, 1)
     line_mean = line_sum / area
     gap_mean = total(np.maximum(around.side_gap.ravel()[idx] - 1.0, 0), None) / area
+    # opacity: scratches bare the white paper or print black, dust is opaque; real detail
+    # seldom goes that far from what surrounds it
+    ground = around.ground.ravel()[at_half].astype(np.float32) * np.float32(1 / 255)
+    raw = pixel.ravel()[idx] * around.level.ravel()[idx]  # contrast in luminance units
+    headroom = np.maximum(1 - ground if sign > 0 else ground, 0.05)
+    opacity = raw / headroom
+    opacity_peak = np.full(count, -np.inf, np.float32)
+    np.maximum.at(opacity_peak, lab, opacity)
+    opacity_peak[0] = 0
+    lum = ground + sign * raw
+    beyond = np.full(count, -np.inf, np.float32)
+    np.maximum.at(beyond, lab, sign * (lum - (around.light if sign > 0 else around.dim)))
+    beyond[0] = 0
+    # rough: how much it changes along its line (a scratch keeps its tone; specks, knots and
+    # broken detail do not)
+    step = around.angle.ravel()[at_half].astype(np.float32) * np.float32(np.pi / ANGLES)
+    sx, sy = np.rint(2 * np.cos(step)).astype(np.int64), np.rint(2 * np.sin(step)).astype(np.int64)
+    hgt, wid = a.pixel.shape
+    grey = around.grey
+    ahead = grey[np.clip(ys + sy, 0, hgt - 1), np.clip(xs + sx, 0, wid - 1)]
+    behind = grey[np.clip(ys - sy, 0, hgt - 1), np.clip(xs - sx, 0, wid - 1)]
+    rough = np.abs(grey[ys, xs] - 0.5 * (ahead + behind)) / around.level.ravel()[idx]
     columns = {
         "polarity": np.full(count, float(sign)),
         "area": area * (DEFAULT_MAX_WIDTH / a.max_width) ** 2,
@@ -470,6 +507,10 @@ def _candidates(a: DamageAnalysis, sign: int, around: _Around, t: Tuning = TUNIN
         "level": np.log(np.maximum(total(around.level) / area, 1e-6)),
         "crowd": total(cv2.blur(touched.astype(np.float32), (CROWD_WINDOW, CROWD_WINDOW)), at_half) / area,
         "ground": total(around.ground, at_half) / area / 255,
+        "opacity": total(opacity, None) / area,
+        "opacity_peak": opacity_peak,
+        "beyond": beyond,
+        "rough": total(rough, None) / area,
     }
     features = np.stack([columns[name] for name in FEATURES], axis=1).astype(np.float32)
     features[0] = 0
