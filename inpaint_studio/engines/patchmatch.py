@@ -11,7 +11,10 @@ The pyramid goes down until the hole is at most COARSE_SPAN patches thick (a thi
 or stroke, however long, is filled at full resolution). The coarsest level starts with an
 onion-peel fill: ring by ring from the border inwards, each pixel copies the centre of the
 source patch that best matches what is known around it, so the start continues the
-surrounding structure (a smooth start attracts smooth sources). Finer levels start from
+surrounding structure (a smooth start attracts smooth sources); there, and in its searches,
+every pixel also tries the level's dominant offsets (He & Sun 2012: the offsets at which
+known patches most often find their most similar other patch, the periods of regular
+structure such as planks or bricks) as sources. Finer levels start from
 the coarser field with offsets doubled. The finest level runs half the iterations with a
 nearby-only search (a large hole's, one from a mean-vote start: that level is most of the
 time), and its last vote copies each pixel from its best-matching patch, so
@@ -60,6 +63,9 @@ ONION_GUIDE = 10.0  # ... and in the coarsest level's onion-peel start
 ONION_RANDOM = 8  # random candidates per onion-peel pixel
 ONION_ROUNDS = 2  # ... and rounds of random search around the best
 SINGLE_ITERS = 1.0  # a thin hole's one level: this many times the iterations
+DOMINANT = 4  # coarsest level: the most common offsets (and negatives) tried as sources
+DOMINANT_SHARE = 0.03  # ... each found for at least this share of the sampled patches
+DOMINANT_SOURCES = 8192  # ... on a copy of the level shrunk to about this many sources
 LARGE_HOLE = 200_000  # hole pixels above which the finest level runs one iteration
 
 
@@ -106,6 +112,7 @@ class _Level:
         self.w_map = torch.zeros(self.hp * self.wp, device=dev)
         self.weight = None
         self.desc = None
+        self.dominant = None  # flat offsets tried as sources by every target (or None)
 
     # -- set-up ------------------------------------------------------------------------
     def _snap_map(self, dev):
@@ -237,6 +244,8 @@ class _Level:
                 steps = torch.tensor([k, -k, k * wp, -k * wp], device=self.tgt.device)
                 nb = (self.tgt[None] + steps[:, None]).clamp_(0, n_pix - 1)
                 dist = self._try(dt, self.tgt[None] + _take(self.off_map, nb), dist)
+            if self.dominant is not None and self.dominant.numel():
+                dist = self._try(dt, self.tgt[None] + self.dominant[:, None], dist)
             if radii:  # random search around the current source, radius halving
                 s = self.tgt + self.off
                 rad = torch.tensor(radii, device=s.device)[:, None]
@@ -370,8 +379,13 @@ class _Level:
             nb = (t[:, None] + nbs[None]).clamp_(0, n_pix - 1)
             prop = torch.where(src[nb] >= 0, src[nb] + (t[:, None] - nb), -1)
             rand = self.snap[torch.randint(0, n_pix, (t.numel(), ONION_RANDOM), generator=self.gen, device=dev)]
-            cand = self.snap[torch.cat([prop, rand], 1).clamp_(0, n_pix - 1)]
-            cand = torch.where(torch.cat([prop, rand], 1) >= 0, cand, rand[:, :1])
+            raw = torch.cat([prop, rand], 1)
+            if self.dominant is not None and self.dominant.numel():  # only where usable
+                dc = t[:, None] + self.dominant[None]
+                usable = (dc >= 0) & (dc < n_pix) & _take(self.valid.flatten(), dc.clamp(0, n_pix - 1))
+                raw = torch.cat([raw, torch.where(usable, dc, -1)], 1)
+            cand = self.snap[raw.clamp(0, n_pix - 1)]
+            cand = torch.where(raw >= 0, cand, rand[:, :1])
             d = cost(cand)
             best_d, pick = d.min(1)
             best = cand.gather(1, pick[:, None])[:, 0]
@@ -393,6 +407,39 @@ class _Level:
             todo[t] = False
         if self.touches_border:
             self._repad()
+
+    def dominant_offsets(self, count):
+        """(K, 2) offsets (dy, dx), each with its negative: the ones known patches most
+        often find their most similar other patch at (He & Sun 2012), i.e. the periods
+        of regular structure (planks, bricks, ripples). Empty when none is common."""
+        ok = torch.nonzero(self.valid.flatten()).flatten()
+        if ok.numel() < 16 or count <= 0:
+            return ok.new_zeros(0, 2)
+        samp = ok[torch.randint(ok.numel(), (min(1024, ok.numel()),), generator=self.gen, device=ok.device)]
+        ds, da = _take(self.desc, samp), _take(self.desc, ok)
+        sy, sx = samp // self.wp, samp % self.wp
+        oy, ox = ok // self.wp, ok % self.wp
+        na = (da * da).sum(1)
+        best = torch.empty(samp.numel(), dtype=torch.long, device=ok.device)
+        for a in range(0, samp.numel(), 256):
+            b = min(samp.numel(), a + 256)
+            d = na[None] - 2 * ds[a:b] @ da.T
+            ady, adx = (oy[None] - sy[a:b, None]).abs(), (ox[None] - sx[a:b, None]).abs()
+            d += 1e-5 * (ady + adx)  # of equals (exact repeats), the nearest
+            d.masked_fill_((ady < self.p) & (adx < self.p), float("inf"))  # another patch
+            best[a:b] = d.argmin(1)
+        dy, dx = oy[best] - sy, ox[best] - sx
+        flip = (dy < 0) | ((dy == 0) & (dx < 0))  # an offset and its negative: one period
+        dy, dx = torch.where(flip, -dy, dy), torch.where(flip, -dx, dx)
+        votes = torch.zeros(self.hp + 2, 2 * self.wp + 3, device=ok.device)  # (dy, dx) + margin
+        votes.index_put_((dy + 1, dx + self.wp + 1), torch.ones_like(dy, dtype=votes.dtype), accumulate=True)
+        near = F.avg_pool2d(votes[None, None], 3, 1, 1)[0, 0] * 9  # a period +- 1 px counts
+        score = near + votes  # ... but its own cell most: a peak sits on its mode
+        peak = (score == F.max_pool2d(score[None, None], 5, 1, 2)[0, 0]) & (near >= DOMINANT_SHARE * samp.numel())
+        ys, xs = torch.nonzero(peak, as_tuple=True)
+        order = score[ys, xs].argsort(descending=True)[:count]
+        yx = torch.stack([ys[order] - 1, xs[order] - self.wp - 1], 1)
+        return torch.cat([yx, -yx])
 
     def uniform_weights(self):
         self.w_map[self.tgt] = 1.0
@@ -458,6 +505,23 @@ def _put(table, idx, values):
         table.numpy()[idx.numpy()] = values.numpy()
     else:
         table[idx] = values
+
+
+def _dominant(level, patch, gen):
+    """A pyramid level's dominant offsets (K, 2), found on a copy shrunk until about
+    ``DOMINANT_SOURCES`` known pixels are left (the search is quadratic), scaled back."""
+    img, hole, avoid, _ = level
+    scale = 1
+    while int(np.count_nonzero(~(hole | avoid))) > DOMINANT_SOURCES and min(hole.shape) >= 4 * patch:
+        img, hole, avoid, _ = _down(img, hole, avoid, None)
+        scale *= 2
+    try:
+        lvl = _Level(img, hole, avoid, None, patch, gen)
+    except UserError:  # no source left at that size
+        return torch.zeros(0, 2, dtype=torch.long, device=img.device)
+    lvl.make_basis(0.0)
+    lvl.update_desc(full=True)
+    return lvl.dominant_offsets(DOMINANT) * scale
 
 
 def _down(img, hole, avoid, guide):
@@ -593,6 +657,9 @@ class PatchMatchEngine(Engine):
                     lvl.weight = prev.weight  # about scale-invariant; bench_quality unchanged)
                 finest = depth == 0
                 if prev is None:
+                    # own generator: where none is found, the fill is as without them
+                    yx = _dominant(pyramid[-1], patch, torch.Generator(device=dev).manual_seed(int(p["seed"])))
+                    lvl.dominant = yx[:, 0] * lvl.wp + yx[:, 1]
                     lvl.onion_fill(gw)
                     lvl.update_desc(full=True)
                     lvl.random_init()

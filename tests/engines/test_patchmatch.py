@@ -356,3 +356,40 @@ def test_refine_from_a_field_starts_from_its_sources_not_the_blurred_init(engine
         nnf[~hole] = -1
         out = engine.refine(img, hole, init, nnf=nnf)
         np.testing.assert_array_equal(out, img)
+
+
+def _level(img, hole):
+    import torch
+
+    from inpaint_studio.engines import patchmatch
+
+    lvl = patchmatch._Level(torch.from_numpy(img).float() / 255, hole, np.zeros_like(hole), None, 7,
+                            torch.Generator().manual_seed(0))
+    lvl.make_basis(0.0)
+    lvl.update_desc(full=True)
+    return lvl
+
+
+def test_dominant_offsets_are_the_periods_of_regular_structure():
+    y, x = np.mgrid[0:96, 0:120]
+    v = np.where((x + 2 * y) % 11 < 3, 50, 210).astype(np.uint8)  # slanted bars, period 11 across
+    img = np.stack([v, v, v // 2], -1)
+    offsets = _level(img, _box_hole(40, 50, 16, (96, 120))).dominant_offsets(4).tolist()
+    assert offsets and len(offsets) % 2 == 0
+    for dy, dx in offsets:
+        assert (dx + 2 * dy) % 11 == 0, (dy, dx)  # a period
+        assert [-dy, -dx] in offsets
+    tiles = _level(_tiles(0), _box_hole()).dominant_offsets(4).tolist()  # repeats every 8 px
+    assert sorted(tiles) == [[-8, 0], [0, -8], [0, 8], [8, 0]]
+    noise = np.random.default_rng(1).integers(0, 256, (96, 120, 3), dtype=np.uint8)
+    assert _level(noise, _box_hole(40, 50, 16, (96, 120))).dominant_offsets(4).numel() == 0
+
+
+def test_without_dominant_offsets_the_fill_is_as_before(engine, monkeypatch):
+    from inpaint_studio.engines import patchmatch
+
+    img = np.random.default_rng(2).integers(0, 256, (96, 96, 3), dtype=np.uint8)  # no period
+    hole = _box_hole(30, 30, 30)
+    with_search = engine.fill(img, hole, params={"seed": 3})
+    monkeypatch.setattr(patchmatch, "DOMINANT", 0)
+    np.testing.assert_array_equal(engine.fill(img, hole, params={"seed": 3}), with_search)
