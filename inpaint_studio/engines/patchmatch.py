@@ -419,14 +419,17 @@ class _Level:
         ds, da = _take(self.desc, samp), _take(self.desc, ok)
         sy, sx = samp // self.wp, samp % self.wp
         oy, ox = ok // self.wp, ok % self.wp
+        syf, sxf, oyf, oxf = sy.float(), sx.float(), oy.float(), ox.float()  # (float: faster)
         na = (da * da).sum(1)
         best = torch.empty(samp.numel(), dtype=torch.long, device=ok.device)
         for a in range(0, samp.numel(), 256):
             b = min(samp.numel(), a + 256)
             d = na[None] - 2 * ds[a:b] @ da.T
-            ady, adx = (oy[None] - sy[a:b, None]).abs(), (ox[None] - sx[a:b, None]).abs()
-            d += 1e-5 * (ady + adx)  # of equals (exact repeats), the nearest
-            d.masked_fill_((ady < self.p) & (adx < self.p), float("inf"))  # another patch
+            ady = (oyf[None] - syf[a:b, None]).abs_()
+            adx = (oxf[None] - sxf[a:b, None]).abs_()
+            other = (ady >= self.p) | (adx >= self.p)  # another patch, not an overlapping one
+            d += ady.add_(adx).mul_(1e-5)  # of equals (exact repeats), the nearest
+            d.masked_fill_(~other, float("inf"))
             best[a:b] = d.argmin(1)
         dy, dx = oy[best] - sy, ox[best] - sx
         flip = (dy < 0) | ((dy == 0) & (dx < 0))  # an offset and its negative: one period
@@ -489,10 +492,11 @@ def _mirror(n, pad, dev):
 
 def _take(table, idx):
     """``table[idx]`` for a 1-D or row table and a long index of any shape. Tensor
-    indexing is several times slower than ``index_select`` on the CPU, and numpy's
-    ``take`` is faster still for rows (same values: a gather either way)."""
+    indexing is several times slower than ``index_select`` on the CPU; on one thread
+    numpy's ``take`` is faster still for rows, but it does not use more (same values:
+    a gather either way)."""
     flat = idx.reshape(-1)
-    if table.dim() == 2 and table.device.type == "cpu":
+    if table.dim() == 2 and table.device.type == "cpu" and torch.get_num_threads() == 1:
         out = torch.from_numpy(np.take(table.numpy(), flat.numpy(), axis=0))
     else:
         out = table.index_select(0, flat)
