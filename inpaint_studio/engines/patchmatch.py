@@ -415,7 +415,7 @@ class _Level:
         ok = torch.nonzero(self.valid.flatten()).flatten()
         if ok.numel() < 16 or count <= 0:
             return ok.new_zeros(0, 2)
-        samp = ok[torch.randint(ok.numel(), (min(1024, ok.numel()),), generator=self.gen, device=ok.device)]
+        samp = ok[torch.randint(ok.numel(), (min(512, ok.numel()),), generator=self.gen, device=ok.device)]
         ds, da = _take(self.desc, samp), _take(self.desc, ok)
         sy, sx = samp // self.wp, samp % self.wp
         oy, ox = ok // self.wp, ok % self.wp
@@ -511,9 +511,10 @@ def _put(table, idx, values):
         table[idx] = values
 
 
-def _dominant(level, patch, gen):
+def _dominant(level, patch, gen, weight):
     """A pyramid level's dominant offsets (K, 2), found on a copy shrunk until about
-    ``DOMINANT_SOURCES`` known pixels are left (the search is quadratic), scaled back."""
+    ``DOMINANT_SOURCES`` known pixels are left (the search is quadratic), scaled back;
+    ``weight``: the level's descriptor axes (their colour part serves the copy)."""
     img, hole, avoid, _ = level
     scale = 1
     while int(np.count_nonzero(~(hole | avoid))) > DOMINANT_SOURCES and min(hole.shape) >= 4 * patch:
@@ -523,7 +524,7 @@ def _dominant(level, patch, gen):
         lvl = _Level(img, hole, avoid, None, patch, gen)
     except UserError:  # no source left at that size
         return torch.zeros(0, 2, dtype=torch.long, device=img.device)
-    lvl.make_basis(0.0)
+    lvl.weight = weight[:DESC_DIMS, :3].contiguous(memory_format=torch.channels_last)
     lvl.update_desc(full=True)
     return lvl.dominant_offsets(DOMINANT) * scale
 
@@ -662,7 +663,8 @@ class PatchMatchEngine(Engine):
                 finest = depth == 0
                 if prev is None:
                     # own generator: where none is found, the fill is as without them
-                    yx = _dominant(pyramid[-1], patch, torch.Generator(device=dev).manual_seed(int(p["seed"])))
+                    own = torch.Generator(device=dev).manual_seed(int(p["seed"]))
+                    yx = _dominant(pyramid[-1], patch, own, lvl.weight)
                     lvl.dominant = yx[:, 0] * lvl.wp + yx[:, 1]
                     lvl.onion_fill(gw)
                     lvl.update_desc(full=True)
