@@ -101,7 +101,7 @@ def upsample_nnf(coarse: np.ndarray, window: BBox, factor: int = 2) -> np.ndarra
     # each pixel's coarse pixel (past the coarse edge: its last row / column again)
     rows = np.minimum(np.arange(window.y0, window.y1) // f, ch - 1)
     cols = np.minimum(np.arange(window.x0, window.x1) // f, cw - 1)
-    src = coarse[y0:y1, x0:x1].take(rows - y0, 0, mode="clip").take(cols - x0, 1, mode="clip")
+    src: np.ndarray = coarse[y0:y1, x0:x1].take(rows - y0, 0, mode="clip").take(cols - x0, 1, mode="clip")
     none = src[..., 0] < 0
     src *= f
     src[..., 0] += (np.arange(window.y0, window.y1) % f - window.y0)[:, None]
