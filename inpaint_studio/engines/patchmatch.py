@@ -378,13 +378,13 @@ class _Level:
 
             nb = (t[:, None] + nbs[None]).clamp_(0, n_pix - 1)
             prop = torch.where(src[nb] >= 0, src[nb] + (t[:, None] - nb), -1)
-            rand = self.snap[torch.randint(0, n_pix, (t.numel(), ONION_RANDOM), generator=self.gen, device=dev)]
+            rand = _take(self.snap, torch.randint(0, n_pix, (t.numel(), ONION_RANDOM), generator=self.gen, device=dev))
             raw = torch.cat([prop, rand], 1)
             if self.dominant is not None and self.dominant.numel():  # only where usable
                 dc = t[:, None] + self.dominant[None]
                 usable = (dc >= 0) & (dc < n_pix) & _take(self.valid.flatten(), dc.clamp(0, n_pix - 1))
                 raw = torch.cat([raw, torch.where(usable, dc, -1)], 1)
-            cand = self.snap[raw.clamp(0, n_pix - 1)]
+            cand = _take(self.snap, raw.clamp(0, n_pix - 1))
             cand = torch.where(raw >= 0, cand, rand[:, :1])
             d = cost(cand)
             best_d, pick = d.min(1)
@@ -395,7 +395,7 @@ class _Level:
                 rx = (torch.rand(shape, generator=self.gen, device=dev) * (2 * radii + 1)).long() - radii
                 cy = (best[:, None] // wp + ry).clamp_(0, self.hp - 1)
                 cx = (best[:, None] % wp + rx).clamp_(0, wp - 1)
-                cand = self.snap[cy * wp + cx]
+                cand = _take(self.snap, cy * wp + cx)
                 d = cost(cand)
                 dmin, pick = d.min(1)
                 better = dmin < best_d
