@@ -29,7 +29,11 @@ a scratch bares the paper or prints black, dust is opaque, real detail seldom go
 far), how far it goes past the photo's own lightest or darkest print, and how much it
 changes along its line) and a small perceptron
 (``Classifier``, numpy, a few KB in ``resources/damage_classifier.npz``) gives a logit;
-the sensitivity moves the bar on it. ``scripts/train_damage.py`` trains it on synthetic
+then a photo prior (a smaller perceptron over that logit and the photo's density of
+confident candidates, ``Classifier.final``) raises doubtful candidates on a photo strewn
+with clear dust and scratches, where damage is likelier, and never lowers one (a lone faint
+scratch on an otherwise clean print is judged on its own); the sensitivity moves the bar on
+the result. ``scripts/train_damage.py`` trains both on synthetic
 damage (``benchmarks/oldphoto.py``, and straight faint scratches) on photos the
 benchmark does not use, and on those photos clean (some with text, ruled lines or
 brickwork added); ``benchmarks/bench_damage.py`` measures it (``--stages``: where missed
@@ -204,8 +208,25 @@ def analyse(image: np.ndarray, max_width: int = DEFAULT_MAX_WIDTH,
     around = _Around(gap, parallel, clutter, half.shape[1], angle, level, background, dim, light, g)
     bright = _candidates(a, 1, around, t)
     report(0.85)
-    out = dataclasses.replace(a, candidates=(bright, _candidates(a, -1, around, t)))
+    pair = (bright, _candidates(a, -1, around, t))
+    m = classifier()
+    scores = _final_scores(m, [c.first for c in pair], g.size)
+    out = dataclasses.replace(a, candidates=tuple(dataclasses.replace(c, score=s) for c, s in zip(pair, scores)))
     report(1.0)
+    return out
+
+
+def _final_scores(m: "Classifier", firsts: list, pixels: int) -> list:
+    """Final logits of each polarity's candidates from their own (``first``, -inf where not
+    eligible) and the photo's density of confident ones (``Classifier.final``)."""
+    density = m.density(firsts, pixels)
+    out = []
+    for first in firsts:
+        score = np.full(len(first), -np.inf, np.float32)
+        ok = np.isfinite(first)
+        if ok.any():
+            score[ok] = m.final(first[ok], density)
+        out.append(score)
     return out
 
 
@@ -296,6 +317,8 @@ FEATURES = (
     "rough",  # mean change along its line (2 px either way), over the texture level
 )
 CLASSIFIER_FILE = "damage_classifier.npz"
+# The photo prior's inputs: a candidate's logit and the photo's density of confident candidates
+PRIOR_INPUTS = ("logit", "density")
 
 
 @dataclass(frozen=True)
@@ -305,7 +328,8 @@ class Candidates:
     labels: np.ndarray  # int32 (H, W), 0 = none
     features: np.ndarray  # float32 (labels, len(FEATURES)); row 0 (background) unused
     eligible: np.ndarray  # bool per label: thin, or small, and not beside an edge (row 0 False)
-    score: np.ndarray  # classifier logit per label (damage if above the sensitivity's bar; -inf if not eligible)
+    score: np.ndarray  # final logit per label (damage if above the sensitivity's bar; -inf if not eligible)
+    first: np.ndarray  # the candidate classifier's own logit (before the photo prior)
 
 
 @dataclass(frozen=True)
@@ -323,6 +347,8 @@ class Classifier:
     layers: tuple  # ((W, b), ...): tanh between, a logit out
     bar: float  # logit bar at the default sensitivity
     spread: float  # the bar moves by this much per unit of sensitivity (down: more found)
+    prior: Optional["Classifier"] = None  # over PRIOR_INPUTS: the final logit given the photo's evidence
+    strong: float = 4.0  # candidate logit that counts as confident damage for the prior's density
 
     def logit(self, features: np.ndarray) -> np.ndarray:
         x = (np.clip(transform(features), self.low, self.high) - self.mean) / self.scale
@@ -335,23 +361,55 @@ class Classifier:
     def bar_at(self, sensitivity: float) -> float:
         return self.bar - self.spread * (float(sensitivity) - DEFAULT_SENSITIVITY)
 
+    def density(self, logits: list, pixels: int) -> float:
+        """The photo's evidence of damage: log(1 + confident candidates per megapixel)."""
+        confident = sum(int(np.count_nonzero(np.asarray(x) >= self.strong)) for x in logits)
+        return float(np.log1p(confident / max(pixels / 1e6, 1e-6)))
+
+    def final(self, logit: np.ndarray, density: float) -> np.ndarray:
+        """Candidate logits (finite) given the photo's density of confident damage: the
+        prior's where it is higher (other damage vouches for a doubtful candidate), never
+        lower (a photo without other damage judges each candidate on its own: a lone scratch)."""
+        logit = np.asarray(logit, np.float32)
+        if self.prior is None or not len(logit):
+            return logit
+        x = np.stack([logit.astype(np.float64), np.full(len(logit), density)], 1)
+        return np.maximum(logit, self.prior.logit(x))
+
+    def _arrays(self, prefix: str = "") -> dict:
+        arrays = {f"{prefix}w{i}": w for i, (w, _b) in enumerate(self.layers)}
+        arrays.update({f"{prefix}b{i}": b for i, (_w, b) in enumerate(self.layers)})
+        named = {"features": np.array(self.features), "low": self.low, "high": self.high,
+                 "mean": self.mean, "scale": self.scale}
+        arrays.update({prefix + k: v for k, v in named.items()})
+        return arrays
+
     def save(self, path) -> None:
-        arrays = {f"w{i}": w for i, (w, _b) in enumerate(self.layers)}
-        arrays.update({f"b{i}": b for i, (_w, b) in enumerate(self.layers)})
-        np.savez_compressed(path, features=np.array(self.features), low=self.low, high=self.high,
-                            mean=self.mean, scale=self.scale,
-                            bar=np.float64(self.bar), spread=np.float64(self.spread), **arrays)
+        arrays = self._arrays()
+        if self.prior is not None:
+            arrays.update(self.prior._arrays("prior_"))
+        np.savez_compressed(path, bar=np.float64(self.bar), spread=np.float64(self.spread),
+                            strong=np.float64(self.strong), **arrays)
+
+    @classmethod
+    def _from(cls, z, prefix: str = "", bar: float = 0.0, spread: float = 1.0) -> "Classifier":
+        n = sum(1 for k in z.files if k.startswith(prefix + "w") and k[len(prefix) + 1:].isdigit())
+        layers = tuple((z[f"{prefix}w{i}"].astype(np.float64), z[f"{prefix}b{i}"].astype(np.float64))
+                       for i in range(n))
+        return cls(tuple(str(f) for f in z[prefix + "features"]), z[prefix + "low"].astype(np.float64),
+                   z[prefix + "high"].astype(np.float64), z[prefix + "mean"].astype(np.float64),
+                   z[prefix + "scale"].astype(np.float64), layers, bar, spread)
 
     @classmethod
     def load(cls, path) -> "Classifier":
         with np.load(path) as z:
-            n = sum(1 for k in z.files if k.startswith("w"))
-            layers = tuple((z[f"w{i}"].astype(np.float64), z[f"b{i}"].astype(np.float64)) for i in range(n))
-            out = cls(tuple(str(f) for f in z["features"]), z["low"].astype(np.float64),
-                      z["high"].astype(np.float64), z["mean"].astype(np.float64),
-                      z["scale"].astype(np.float64), layers, float(z["bar"]), float(z["spread"]))
+            out = cls._from(z, "", float(z["bar"]), float(z["spread"]))
+            if "prior_features" in z.files:
+                out = dataclasses.replace(out, prior=cls._from(z, "prior_"), strong=float(z["strong"]))
         if out.features != FEATURES:
             raise ValueError(f"{path}: classifier features {out.features} differ from the detector's")
+        if out.prior is not None and out.prior.features != PRIOR_INPUTS:
+            raise ValueError(f"{path}: prior inputs {out.prior.features} differ from {PRIOR_INPUTS}")
         return out
 
 
@@ -383,13 +441,19 @@ def propose(analysis: DamageAnalysis, sensitivity: float = DEFAULT_SENSITIVITY,
     check_params(sensitivity, analysis.max_width)
     m = model or classifier()
     bar = m.bar_at(sensitivity)
+    if model is None:
+        scores = [c.score for c in analysis.candidates]
+    else:
+        firsts = []
+        for c in analysis.candidates:
+            first = np.full(len(c.eligible), -np.inf, np.float32)
+            if c.eligible.any():
+                first[c.eligible] = m.logit(c.features[c.eligible])
+            firsts.append(first)
+        scores = _final_scores(m, firsts, analysis.pixel.size)
     mask = np.zeros(analysis.pixel.shape, bool)
-    for c in analysis.candidates:
-        if model is None:
-            keep = c.score >= bar
-        else:
-            keep = c.eligible.copy()
-            keep[keep] = m.logit(c.features[keep]) >= bar
+    for c, score in zip(analysis.candidates, scores):
+        keep = score >= bar
         keep[0] = False
         if keep.any():
             mask |= keep[c.labels]
@@ -521,10 +585,10 @@ def _candidates(a: DamageAnalysis, sign: int, around: _Around, t: Tuning = TUNIN
     speck = (np.maximum(w, h) <= 2 * a.max_width + 2) & (area >= 2)
     eligible = usable & (scratch | speck)
     eligible[0] = False
-    score = np.full(count, -np.inf, np.float32)
+    first = np.full(count, -np.inf, np.float32)
     if eligible.any():
-        score[eligible] = classifier().logit(features[eligible])
-    return Candidates(labels, features, eligible, score)
+        first[eligible] = classifier().logit(features[eligible])
+    return Candidates(labels, features, eligible, first, first)
 
 
 def detect_damage(image: np.ndarray, sensitivity: float = DEFAULT_SENSITIVITY,

@@ -213,12 +213,45 @@ def test_bundled_classifier_loads_and_scores_the_candidates():
     model = damage.Classifier.load(path)
     assert model.features == damage.FEATURES and np.isfinite(model.bar) and model.spread > 0
     assert model.bar_at(0.2) > model.bar_at(0.5) > model.bar_at(0.9)
+    assert model.prior is not None and model.prior.features == damage.PRIOR_INPUTS
     analysis = damage.analyse(old_photo(seed=0)[0])
     for c in analysis.candidates:
         assert c.features.shape == (int(c.labels.max()) + 1, len(damage.FEATURES))
-        assert np.isneginf(c.score[~c.eligible]).all()
-        assert np.allclose(c.score[c.eligible], model.logit(c.features[c.eligible]), atol=1e-4)
+        assert np.isneginf(c.score[~c.eligible]).all() and np.isneginf(c.first[~c.eligible]).all()
+        assert np.allclose(c.first[c.eligible], model.logit(c.features[c.eligible]), atol=1e-4)
+    # the final scores: each candidate's own logit seen with the photo's density of confident ones
+    density = model.density([c.first for c in analysis.candidates], analysis.pixel.size)
+    assert density > 0
+    for c in analysis.candidates:
+        assert np.allclose(c.score[c.eligible], model.final(c.first[c.eligible], density), atol=1e-4)
     assert np.array_equal(damage.propose(analysis, 0.5, model=model), damage.propose(analysis, 0.5))
+
+
+def test_photo_prior_trusts_doubtful_candidates_more_on_a_damaged_photo():
+    """The photo prior (``Classifier.final``): the more confident damage a photo shows, the
+    higher a doubtful candidate's final logit; it never lowers one, so a photo with no other
+    damage judges each candidate on its own (a lone faint scratch is found as before)."""
+    model = damage.classifier()
+    logits = np.linspace(model.bar - 3, model.strong + 2, 15).astype(np.float32)
+    none, some, many = (model.final(logits, d) for d in (0.0, 2.5, 4.5))  # 0, ~11 and ~90 per MP
+    assert (none == logits).all() and (some >= logits).all() and (many >= some - 0.05).all()
+    doubtful = (logits > model.bar - 2) & (logits < model.bar)
+    assert (many[doubtful] >= model.bar).any()  # some are damage on a photo strewn with dust
+    assert (many[doubtful] > logits[doubtful] + 0.5).all()
+
+
+def test_lone_scratch_on_a_large_clean_print_is_found():
+    """A clear 2 px scratch across a 2 MP print with no other damage (the prior's density is
+    about one confident candidate per megapixel) is found, and little else."""
+    photo, _ = old_photo(seed=2, size=(1200, 1600), damaged=False)
+    layer = np.zeros(photo.shape[:2], np.uint8)
+    cv2.line(layer, (200, 300), (1400, 900), 255, 2, cv2.LINE_AA)
+    alpha = 0.9 * layer[..., None] / 255.0
+    image = np.clip(paper(photo, 2) * (1 - alpha) + alpha * 245, 0, 255).astype(np.uint8)
+    truth = layer > 128
+    found = damage.detect_damage(image)
+    assert near(truth, found).sum() / truth.sum() >= 0.85
+    assert (found & ~near(found, truth, 4)).mean() < 0.0005
 
 
 def test_classifier_file_with_other_features_is_refused(tmp_path):
