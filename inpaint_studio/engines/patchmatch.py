@@ -51,7 +51,7 @@ DESC_DIMS = 12  # PCA dimensions of the colour part of the patch descriptor
 MIN_SIDE = 32  # never shrink a pyramid level below this many pixels
 COARSE_SPAN = 4  # coarsest level: the hole is at most this many patch widths thick
 VOTE_STEP = 2  # vote with every other patch centre in each direction
-CHUNK = 1 << 23  # floats per temporary buffer in batched gathers
+CHUNK = 1 << 20  # floats per temporary buffer in batched gathers (4 MB: near the cache)
 EDGE_SCALE = 0.6  # guide-channel strength at sketch_weight 1
 NEAR_JUMPS = (4, 2, 1)  # refine from a given NNF: propagation distances
 NEAR_RADIUS = 4  # ... and the largest random-search radius
@@ -274,8 +274,9 @@ class _Level:
         w = torch.exp(-dist / (2 * sigma2)) + 1e-6  # never all zero: falls back to a mean
         _put(self.w_map, self.tgt, w)
 
-    def vote(self, best=False):
-        """Each hole pixel takes the weighted mean (or best-weight) vote of its patches."""
+    def vote(self, best=False, uniform=False):
+        """Each hole pixel takes the weighted mean (or best-weight) vote of its patches;
+        ``uniform``: every patch weighs the same (the best is then the first)."""
         q, wp, r = self.q, self.wp, self.r
         # every other patch centre is enough (a quarter of the gathers) once the field is coherent
         span = torch.arange(-r, r + 1, VOTE_STEP, device=q.device)
@@ -287,14 +288,18 @@ class _Level:
         for a in range(0, q.numel(), step):
             qc = q[a:a + step]
             t = qc[None] - deltas  # (p*p, m): every patch centre covering each pixel
-            w = _take(self.w_map, t)
+            w = None if uniform else _take(self.w_map, t)
             if best:  # copy from the best-matching patch: real texture, no blur
-                tb = t.gather(0, w.max(0).indices[None])[0]  # max(0) is far faster than argmax(0)
+                # (max(0) is far faster than argmax(0))
+                tb = t[0] if w is None else t.gather(0, w.max(0).indices[None])[0]
                 copy_off[a:a + step] = _take(self.off_map, tb)
                 out[a:a + step] = _take(self.pix, qc + copy_off[a:a + step])[:, :3]
             else:
                 val = _take(self.pix, qc[None] + _take(self.off_map, t))[..., :3]
-                out[a:a + step] = (val * w[..., None]).sum(0) / w.sum(0)[:, None]
+                if w is None:
+                    out[a:a + step] = val.sum(0) / len(deltas)
+                else:
+                    out[a:a + step] = (val * w[..., None]).sum(0) / w.sum(0)[:, None]
         if best:
             out += self._seam_correction(copy_off)
         _put(self.pix[:, :3], q, out)
@@ -416,22 +421,10 @@ class _Level:
         if ok.numel() < 16 or count <= 0:
             return ok.new_zeros(0, 2)
         samp = ok[torch.randint(ok.numel(), (min(512, ok.numel()),), generator=self.gen, device=ok.device)]
-        ds, da = _take(self.desc, samp), _take(self.desc, ok)
-        sy, sx = samp // self.wp, samp % self.wp
-        oy, ox = ok // self.wp, ok % self.wp
-        syf, sxf, oyf, oxf = sy.float(), sx.float(), oy.float(), ox.float()  # (float: faster)
-        na = (da * da).sum(1)
-        best = torch.empty(samp.numel(), dtype=torch.long, device=ok.device)
-        for a in range(0, samp.numel(), 256):
-            b = min(samp.numel(), a + 256)
-            d = na[None] - 2 * ds[a:b] @ da.T
-            ady = (oyf[None] - syf[a:b, None]).abs_()
-            adx = (oxf[None] - sxf[a:b, None]).abs_()
-            other = (ady >= self.p) | (adx >= self.p)  # another patch, not an overlapping one
-            d += ady.add_(adx).mul_(1e-5)  # of equals (exact repeats), the nearest
-            d.masked_fill_(~other, float("inf"))
-            best[a:b] = d.argmin(1)
-        dy, dx = oy[best] - sy, ox[best] - sx
+        best = _nearest_other(_take(self.desc, samp).cpu().numpy(), _take(self.desc, ok).cpu().numpy(),
+                              samp.cpu().numpy(), ok.cpu().numpy(), self.wp, self.p)
+        best_t = torch.from_numpy(best).to(ok.device)
+        dy, dx = best_t // self.wp - samp // self.wp, best_t % self.wp - samp % self.wp
         flip = (dy < 0) | ((dy == 0) & (dx < 0))  # an offset and its negative: one period
         dy, dx = torch.where(flip, -dy, dy), torch.where(flip, -dx, dx)
         votes = torch.zeros(self.hp + 2, 2 * self.wp + 3, device=ok.device)  # (dy, dx) + margin
@@ -443,9 +436,6 @@ class _Level:
         order = score[ys, xs].argsort(descending=True)[:count]
         yx = torch.stack([ys[order] - 1, xs[order] - self.wp - 1], 1)
         return torch.cat([yx, -yx])
-
-    def uniform_weights(self):
-        self.w_map[self.tgt] = 1.0
 
     def image(self):
         pad = self.pad
@@ -482,6 +472,37 @@ def _membrane(values, fixed, iterations=None, top=True):
     return field
 
 
+def _nearest_other(ds, da, samp, ok, wp, p):
+    """For each sample patch (descriptors ``ds``, flat canvas index ``samp``), the flat
+    index of the most similar other source patch among ``ok`` (descriptors ``da``): not
+    one overlapping it; of equals (exact repeats), the nearest. In numpy: its matrix
+    product and argmin are several times faster than torch's on the CPU (and this runs
+    on a small shrunk copy, so a GPU gains nothing)."""
+    pos = np.full(int(ok.max()) + p * wp + p + 1, -1, np.int64)  # flat index -> source number
+    pos[ok] = np.arange(len(ok))
+    span = np.arange(1 - p, p)
+    near = (span[:, None] * wp + span[None]).ravel()  # the patches overlapping a sample
+    oy, ox = (ok // wp).astype(np.float32), (ok % wp).astype(np.float32)
+    sy, sx = (samp // wp).astype(np.float32), (samp % wp).astype(np.float32)
+    na = (da * da).sum(1)
+    axes = -2 * da.T
+    best = np.empty(len(samp), np.int64)
+    for a in range(0, len(samp), 64):  # 64 rows at a time stay in the cache
+        b = min(len(samp), a + 64)
+        d = ds[a:b] @ axes
+        d += na
+        gap = np.abs(oy[None] - sy[a:b, None])
+        gap += np.abs(ox[None] - sx[a:b, None])
+        gap *= np.float32(1e-5)
+        d += gap  # of equals, the nearest
+        col = pos[samp[a:b, None] + near[None]]
+        row = np.broadcast_to(np.arange(b - a)[:, None], col.shape)
+        hit = col >= 0
+        d[row[hit], col[hit]] = np.inf
+        best[a:b] = ok[d.argmin(1)]
+    return best
+
+
 def _mirror(n, pad, dev):
     """Indices of a length-``n`` axis padded by ``pad`` on each side, mirrored at the ends
     (the edge pixel not repeated): the canvas border looks like real texture."""
@@ -491,13 +512,19 @@ def _mirror(n, pad, dev):
 
 
 def _take(table, idx):
-    """``table[idx]`` for a 1-D or row table and a long index of any shape. Tensor
-    indexing is several times slower than ``index_select`` on the CPU; on one thread
-    numpy's ``take`` is faster still for rows, but it does not use more (same values:
-    a gather either way)."""
+    """``table[idx]`` for a 1-D or row table and a long index of any shape. On the CPU,
+    rows go through numpy's ``take``, each row moved as 8- or 16-byte words where its size
+    allows: several times faster than tensor indexing and faster than ``index_select``
+    at one or two threads (same values: a gather either way)."""
     flat = idx.reshape(-1)
-    if table.dim() == 2 and table.device.type == "cpu" and torch.get_num_threads() == 1:
-        out = torch.from_numpy(np.take(table.numpy(), flat.numpy(), axis=0))
+    if table.dim() == 2 and table.device.type == "cpu" and table.is_contiguous():
+        rows = table.numpy()
+        size = rows.shape[1] * rows.itemsize
+        if size % 16 == 0:
+            rows = rows.view(np.complex128)
+        elif size % 8 == 0:
+            rows = rows.view(np.float64)
+        out = torch.from_numpy(np.take(rows, flat.numpy(), axis=0).view(table.numpy().dtype))
     else:
         out = table.index_select(0, flat)
     return out.view(*idx.shape, *table.shape[1:])
@@ -672,10 +699,9 @@ class PatchMatchEngine(Engine):
                     dist = lvl.search(2, (8, 4, 2, 1), lvl.radii())
                 else:
                     lvl.init_from(prev)
-                    lvl.uniform_weights()
                     # a sharp start: a mean vote here attracts smooth sources (but a large
                     # hole's one finest iteration needs the smooth start's coherent field)
-                    lvl.vote(best=not (finest and large))
+                    lvl.vote(best=not (finest and large), uniform=True)
                     lvl.update_desc(full=True)
                     dist = None
                 n_it = steps[len(pyramid) - 1 - depth]
@@ -766,8 +792,7 @@ class PatchMatchEngine(Engine):
                 lvl.init_sources(nnf)
                 # start from the field's own sources (a mean vote), not init: matched to
                 # a blurred upsample, neighbours drift to unrelated sources (blotches)
-                lvl.uniform_weights()
-                lvl.vote()
+                lvl.vote(uniform=True)
                 lvl.update_desc()
                 dist = lvl.search(1, NEAR_JUMPS, lvl.radii(NEAR_RADIUS))
             for it in range(iters):

@@ -311,7 +311,10 @@ def test_fast_gathers_equal_tensor_indexing():
     rows = torch.rand(1000, 12, generator=gen)
     flat = torch.randint(0, 1000, (1000,), generator=gen)
     idx = torch.randint(0, 1000, (4, 300), generator=gen)
-    for table in (rows, flat, rows[:, :3]):  # a row table, a 1-D table, a column view
+    # row tables moved as 16-, 8- and 4-byte words, a 1-D table, a column view
+    tables = (rows, rows[:, :4].clone(), rows[:, :2].clone(), rows[:, :3].clone(), flat,
+              torch.stack([flat, -flat], 1), rows[:, :3])
+    for table in tables:
         got = _take(table, idx)
         assert got.shape == table[idx].shape and torch.equal(got, table[idx])
     pix = rows.clone()
@@ -321,6 +324,27 @@ def test_fast_gathers_equal_tensor_indexing():
     assert torch.equal(pix[6], rows[6])
     _put(flat, at, torch.tensor([-1, -2, -3]))
     assert flat[at].tolist() == [-1, -2, -3]
+
+
+def test_nearest_other_patch_equals_a_brute_force_search():
+    from inpaint_studio.engines.patchmatch import _nearest_other
+
+    rng = np.random.default_rng(1)
+    wp, p = 40, 5
+    ys, xs = np.meshgrid(np.arange(p, 30), np.arange(p, wp - p), indexing="ij")
+    grid = (ys * wp + xs).ravel()
+    ok = np.sort(rng.choice(grid, 500, replace=False))  # flat canvas indices of sources
+    da = rng.integers(0, 2, (len(ok), 6)).astype(np.float32)  # many exact repeats
+    pick = rng.integers(0, len(ok), 60)
+    samp, ds = ok[pick], da[pick]
+    got = _nearest_other(ds, da, samp, ok, wp, p)
+    oy, ox = ok // wp, ok % wp
+    for s, d_s, g in zip(samp, ds, got):
+        dist = ((da - d_s) ** 2).sum(1).astype(np.float64)
+        dy, dx = np.abs(oy - s // wp), np.abs(ox - s % wp)
+        key = dist * 1e6 + dy + dx  # most similar; of equals, the nearest
+        key[(dy < p) & (dx < p)] = np.inf  # an overlapping patch is not another one
+        assert g == ok[np.argmin(key)]
 
 
 def test_a_large_hole_runs_one_finest_iteration_and_stays_sharp(engine, monkeypatch):
