@@ -33,7 +33,9 @@ then a photo prior (a smaller perceptron over that logit and the photo's density
 confident candidates, ``Classifier.final``) raises doubtful candidates on a photo strewn
 with clear dust and scratches, where damage is likelier, and never lowers one (a lone faint
 scratch on an otherwise clean print is judged on its own); the sensitivity moves the bar on
-the result. ``scripts/train_damage.py`` trains both on synthetic
+the result. A kept candidate that is confident on its own also vouches for pieces of line
+a little below the bar (``CHAIN_MARGIN``) that lie along its line within ``CHAIN_REACH``
+max widths: the faint or broken stretches of a clear scratch. ``scripts/train_damage.py`` trains both on synthetic
 damage (``benchmarks/oldphoto.py``, and straight faint scratches) on photos the
 benchmark does not use, and on those photos clean (some with text, ruled lines or
 brickwork added); ``benchmarks/bench_damage.py`` measures it (``--stages``: where missed
@@ -66,6 +68,7 @@ class DamageAnalysis:
     pixel: np.ndarray  # per-pixel contrast over its local level (mask shape)
     max_width: int
     candidates: tuple = ()  # (bright, dark) Candidates, filled in by analyse
+    angle: Optional[np.ndarray] = None  # uint8, half resolution: index of the best line orientation
 
 
 def luminance(image: np.ndarray) -> np.ndarray:
@@ -211,7 +214,8 @@ def analyse(image: np.ndarray, max_width: int = DEFAULT_MAX_WIDTH,
     pair = (bright, _candidates(a, -1, around, t))
     m = classifier()
     scores = _final_scores(m, [c.first for c in pair], g.size)
-    out = dataclasses.replace(a, candidates=tuple(dataclasses.replace(c, score=s) for c, s in zip(pair, scores)))
+    out = dataclasses.replace(a, candidates=tuple(dataclasses.replace(c, score=s) for c, s in zip(pair, scores)),
+                              angle=angle)
     report(1.0)
     return out
 
@@ -319,6 +323,10 @@ FEATURES = (
 CLASSIFIER_FILE = "damage_classifier.npz"
 # The photo prior's inputs: a candidate's logit and the photo's density of confident candidates
 PRIOR_INPUTS = ("logit", "density")
+CHAIN_MARGIN = 3.0  # logit: how far below the bar a candidate near a confident kept one may score ...
+CHAIN_REACH = 3.0  # ... and how near (in max widths: 18 px at the default) along its line, if it is
+CHAIN_PIECE = 0.5  # ... a piece of line at least this long (in minimum scratch lengths: 12 px), not a speck
+LENGTH = FEATURES.index("length")
 
 
 @dataclass(frozen=True)
@@ -435,13 +443,18 @@ def propose(analysis: DamageAnalysis, sensitivity: float = DEFAULT_SENSITIVITY,
             model: Optional[Classifier] = None) -> np.ndarray:
     """The damage mask (bool, H x W) at one sensitivity (0: only the obvious, 1: eager).
 
-    Candidates and their scores are fixed per photo and the bar only falls as the
-    sensitivity rises, so a higher sensitivity only ever adds to the mask. ``model``:
-    another classifier than the one ``analyse`` scored with (training, experiments)."""
+    A candidate is kept when its final logit clears the sensitivity's bar, or clears it
+    less ``CHAIN_MARGIN`` within ``CHAIN_REACH`` max widths of a kept candidate that is
+    confident on its own (``Classifier.strong``): the rest of a clear scratch, its faint
+    or busy stretches and broken pieces. Candidates and their scores are fixed per photo
+    and the bar only falls as the sensitivity rises, so a higher sensitivity only ever adds
+    to the mask. ``model``: another classifier than the one ``analyse`` scored with
+    (training, experiments)."""
     check_params(sensitivity, analysis.max_width)
     m = model or classifier()
     bar = m.bar_at(sensitivity)
     if model is None:
+        firsts = [c.first for c in analysis.candidates]
         scores = [c.score for c in analysis.candidates]
     else:
         firsts = []
@@ -452,14 +465,51 @@ def propose(analysis: DamageAnalysis, sensitivity: float = DEFAULT_SENSITIVITY,
             firsts.append(first)
         scores = _final_scores(m, firsts, analysis.pixel.size)
     mask = np.zeros(analysis.pixel.shape, bool)
-    for c, score in zip(analysis.candidates, scores):
+    anchor = np.zeros(analysis.pixel.shape, bool)
+    for c, first, score in zip(analysis.candidates, firsts, scores):
         keep = score >= bar
         keep[0] = False
         if keep.any():
             mask |= keep[c.labels]
+            sure = keep & (first >= m.strong)
+            if sure.any():
+                anchor |= sure[c.labels]
+    if anchor.any():
+        near = _along(anchor, analysis.angle, int(round(CHAIN_REACH * analysis.max_width)))
+        for c, score in zip(analysis.candidates, scores):
+            weak = (score >= bar - CHAIN_MARGIN) & (score < bar) & (c.features[:, LENGTH] >= CHAIN_PIECE)
+            weak[0] = False
+            if weak.any():
+                vouched = np.zeros(len(weak), bool)
+                vouched[c.labels[near.view(bool)]] = True
+                weak &= vouched
+                if weak.any():
+                    mask |= weak[c.labels]
     if mask.any():
         mask = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     return mask
+
+
+def _along(anchor: np.ndarray, angle: Optional[np.ndarray], reach: int) -> np.ndarray:
+    """uint8 mask: within ``reach`` pixels of ``anchor`` along its lines (each half-res pixel
+    of it extended both ways in its own best line orientation, give or take a pixel), where
+    the rest of a scratch lies; all round where ``angle`` is unknown."""
+    h, w = anchor.shape
+    if angle is None:
+        side = 2 * reach + 1
+        return cv2.dilate(anchor.view(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side)))
+    hh, hw = angle.shape
+    half = cv2.resize(anchor.view(np.uint8), (hw, hh), interpolation=cv2.INTER_AREA) > 0
+    r = max(1, (reach + 1) // 2)
+    out = np.zeros((hh, hw), np.uint8)
+    for i in np.unique(angle[half]):
+        t = np.pi * int(i) / ANGLES
+        dx, dy = int(round(r * np.cos(t))), int(round(r * np.sin(t)))
+        k = np.zeros((2 * r + 1, 2 * r + 1), np.uint8)
+        cv2.line(k, (r - dx, r - dy), (r + dx, r + dy), 1, 1)
+        out |= cv2.dilate((half & (angle == i)).view(np.uint8), k)
+    out = cv2.dilate(out, np.ones((3, 3), np.uint8))
+    return cv2.resize(out, (w, h), interpolation=cv2.INTER_NEAREST)
 
 
 def _candidates(a: DamageAnalysis, sign: int, around: _Around, t: Tuning = TUNING) -> Candidates:

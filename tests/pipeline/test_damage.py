@@ -254,6 +254,32 @@ def test_lone_scratch_on_a_large_clean_print_is_found():
     assert (found & ~near(found, truth, 4)).mean() < 0.0005
 
 
+def test_clear_scratch_vouches_for_its_faint_continuation(monkeypatch):
+    """A clear scratch (90 % opaque) continued, past an 8 px gap, by a faint one (20 %): the faint
+    piece is found beside the clear one (``CHAIN_MARGIN``), not on its own, and nothing else."""
+    joined, alone, unvouched = [], [], []
+    for seed in range(5):
+        photo, _ = old_photo(seed=seed, damaged=False)
+        y0 = 100 + 20 * seed
+        clear, faint = np.zeros(photo.shape[:2], np.uint8), np.zeros(photo.shape[:2], np.uint8)
+        cv2.line(clear, (40, y0), (240, y0 + 40), 255, 2, cv2.LINE_AA)
+        cv2.line(faint, (250, y0 + 42), (310, y0 + 54), 255, 2, cv2.LINE_AA)
+        a1, a2 = 0.9 * clear[..., None] / 255.0, 0.2 * faint[..., None] / 255.0
+        only_faint = photo * (1 - a2) + a2 * 245
+        both = np.clip(only_faint * (1 - a1) + a1 * 245, 0, 255).astype(np.uint8)
+        truth = faint > 128
+        found = damage.detect_damage(both)
+        joined.append(near(truth, found).sum() / truth.sum())
+        assert not (found & ~near(found, (clear > 128) | truth, 4)).any()
+        alone.append(near(truth, damage.detect_damage(np.clip(only_faint, 0, 255).astype(np.uint8))).sum())
+        with monkeypatch.context() as m:
+            m.setattr(damage, "CHAIN_MARGIN", 0.0)
+            unvouched.append(near(truth, damage.detect_damage(both)).sum() / truth.sum())
+    assert np.mean(joined) >= 0.85, joined
+    assert sum(alone) == 0, alone
+    assert np.mean(unvouched) < 0.5, unvouched
+
+
 def test_classifier_file_with_other_features_is_refused(tmp_path):
     model = damage.classifier()
     other = tmp_path / "other.npz"
