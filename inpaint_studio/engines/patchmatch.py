@@ -101,7 +101,11 @@ class _Level:
         if not self.valid.any():
             raise UserError("not enough known pixels around the hole to fill it (make the hole smaller)")
         self.snap = self._snap_map(dev)
-        self.q = torch.nonzero(self.hole.flatten()).flatten()  # hole pixels (flat canvas index)
+        q = np.flatnonzero(hole_c)
+        self.q = torch.from_numpy(q).to(dev)  # hole pixels (flat canvas index)
+        cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+        outline = cv2.dilate(known, cross).ravel()[q] > 0  # hole pixels beside a known one
+        self.outline = torch.from_numpy(np.flatnonzero(outline)).to(dev)  # (their places in q)
         band = cv2.dilate(hole_c.astype(np.uint8), kernel) > 0
         self.tgt = torch.from_numpy(np.flatnonzero(band)).to(dev)  # targets: patches overlapping the hole
         ys, xs = self.tgt // self.wp, self.tgt % self.wp
@@ -133,7 +137,7 @@ class _Level:
         dy, dx = torch.meshgrid(torch.arange(p, device=ok.device) - self.r,
                                 torch.arange(p, device=ok.device) - self.r, indexing="ij")
         grid = (dy * self.wp + dx).flatten()
-        patches = self.pix.index_select(0, (ok[:, None] + grid[None, :]).flatten())
+        patches = _take(self.pix, (ok[:, None] + grid[None, :]).flatten())
         patches = patches.view(len(ok), p * p, c)[..., :3]  # (n, p*p, 3)
         x = patches.permute(0, 2, 1).reshape(len(ok), -1).cpu()  # small: eigh on the CPU
         x = x - x.mean(0)
@@ -315,10 +319,11 @@ class _Level:
         bw = x1 - x0
         num = torch.zeros((y1 - y0) * bw, 3, device=q.device)
         cnt = torch.zeros((y1 - y0) * bw, device=q.device)
+        edge, edge_off = _take(q, self.outline), _take(off, self.outline)  # only they touch the ring
         for step in (1, -1, wp, -wp):
-            b = q + step
+            b = edge + step
             ok = _take(self.known, b)
-            bq, bo = b[ok], off[ok]
+            bq, bo = b[ok], edge_off[ok]
             pred = _take(self.pix, (bq + bo).clamp_(0, n - 1))[:, :3]
             local = (bq // wp - y0) * bw + bq % wp - x0
             num.index_add_(0, local, _take(self.pix, bq)[:, :3] - pred)
@@ -374,11 +379,11 @@ class _Level:
             if self.c > 3:
                 wts = torch.cat([wts, chan[3:].expand(len(t), grid.numel(), -1) / grid.numel()], -1)
             wts = wts.reshape(len(t), -1, 1)  # (N, P*C, 1)
-            tv = self.pix.index_select(0, around.flatten()).view(len(t), 1, -1)  # (N, 1, P*C)
+            tv = _take(self.pix, around).view(len(t), 1, -1)  # (N, 1, P*C)
 
             def cost(cand):  # cand (N, K) source centres -> (N, K) masked distances
                 idx = (cand[..., None] + grid).clamp_(0, n_pix - 1).flatten()
-                d = self.pix.index_select(0, idx).view(cand.shape[0], cand.shape[1], -1).sub_(tv)
+                d = _take(self.pix, idx).view(cand.shape[0], cand.shape[1], -1).sub_(tv)
                 return torch.bmm(d.mul_(d), wts)[..., 0]
 
             nb = (t[:, None] + nbs[None]).clamp_(0, n_pix - 1)
@@ -460,16 +465,18 @@ def _membrane(values, fixed, iterations=None, top=True):
     # faster than a grouped conv2d); pinned pixels keep their values
     free = (~fixed).to(values.dtype)
     pinned = values * fixed
-    buf = values.new_empty(c, h + 2, w + 2)
+    buf = values.new_empty(c, h + 2, w + 2)  # the field, its edges replicated around it
+    inner = buf[:, 1:-1, 1:-1]
+    inner.copy_(field)
+    total = torch.empty_like(values)
     for _ in range(MEMBRANE_TOP if top else iterations):
-        buf[:, 1:-1, 1:-1] = field
-        buf[:, 0, 1:-1], buf[:, -1, 1:-1] = field[:, 0], field[:, -1]
-        buf[:, 1:-1, 0], buf[:, 1:-1, -1] = field[:, :, 0], field[:, :, -1]
-        total = buf[:, :-2, 1:-1] + buf[:, 2:, 1:-1]
+        buf[:, 0, 1:-1], buf[:, -1, 1:-1] = inner[:, 0], inner[:, -1]
+        buf[:, 1:-1, 0], buf[:, 1:-1, -1] = inner[:, :, 0], inner[:, :, -1]
+        torch.add(buf[:, :-2, 1:-1], buf[:, 2:, 1:-1], out=total)
         total += buf[:, 1:-1, :-2]
         total += buf[:, 1:-1, 2:]
-        field = torch.addcmul(pinned, total, free, value=0.25)
-    return field
+        torch.addcmul(pinned, total, free, value=0.25, out=inner)
+    return inner
 
 
 def _nearest_other(ds, da, samp, ok, wp, p):
@@ -661,7 +668,7 @@ class PatchMatchEngine(Engine):
         p, patch, dev, gen, img, th, ta, guide = self._setup(image, hole, sketch, avoid, params)
         iters = max(1, int(p["iterations"]))
         gw = float(p["sketch_weight"])
-        with torch.no_grad():
+        with torch.inference_mode():
             pyramid = [(img, th, ta, guide)]
             while True:
                 cur_hole = pyramid[-1][1]
@@ -780,11 +787,13 @@ class PatchMatchEngine(Engine):
             np.copyto(start, init, where=hole[..., None])
         p, patch, dev, gen, img, th, ta, guide = self._setup(start, hole, sketch, avoid, params)
         iters = min(max(1, int(p["iterations"])), 3)
-        with torch.no_grad():
+        with torch.inference_mode():
             lvl = _Level(img, th, ta, guide, patch, gen)
             lvl.make_basis(float(p["sketch_weight"]))
-            lvl.update_desc(full=True)
-            anchor = _take(lvl.desc, lvl.tgt)
+            anchor = None  # init's descriptors at the targets: later iterations match to them
+            if nnf is None or iters > 1:
+                lvl.update_desc(full=True)
+                anchor = _take(lvl.desc, lvl.tgt)
             if nnf is None:
                 lvl.random_init()
                 dist = lvl.search(3, (16, 8, 4, 2, 1), lvl.radii())
@@ -793,7 +802,7 @@ class PatchMatchEngine(Engine):
                 # start from the field's own sources (a mean vote), not init: matched to
                 # a blurred upsample, neighbours drift to unrelated sources (blotches)
                 lvl.vote(uniform=True)
-                lvl.update_desc()
+                lvl.update_desc(full=True)
                 dist = lvl.search(1, NEAR_JUMPS, lvl.radii(NEAR_RADIUS))
             for it in range(iters):
                 check_cancel(cancel)
