@@ -236,6 +236,12 @@ class _Unscored:
     def logit(self, features: np.ndarray) -> np.ndarray:
         return np.zeros(len(features), np.float32)
 
+    def density(self, logits: list, pixels: int) -> float:
+        return 0.0
+
+    def final(self, logit: np.ndarray, density: float) -> np.ndarray:
+        return np.asarray(logit, np.float32)
+
 
 def measure(image8: np.ndarray, truth: np.ndarray | None, max_width: int = damage.DEFAULT_MAX_WIDTH):
     """(features, share of each candidate's pixels on the damage, footprint) of every candidate.

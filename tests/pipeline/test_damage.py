@@ -312,3 +312,27 @@ def test_scratch_is_found_where_a_tuft_of_hair_beside_it_is_not():
     # two short end pieces of the outermost strand (about 110 px) are flagged, nothing else
     assert (found & ~near(found, truth, 4))[:, 200:].sum() <= 20
     assert (found & ~near(found, truth, 4)).sum() <= 150
+
+
+def test_training_measures_candidates_and_counts_density_as_the_detector(monkeypatch):
+    """scripts/train_damage.py: its stand-in classifier lets analyse() run while collecting
+    (the classifier is what it trains), and the prior's density it trains on is the one
+    ``Classifier.density`` gives the detector."""
+    import importlib
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "scripts"))
+    train = importlib.import_module("train_damage")
+    photo, truth = old_photo(seed=1)
+    model = damage.classifier()
+    real = damage.analyse(photo)
+    with monkeypatch.context() as m:
+        m.setattr(damage, "classifier", train._Unscored)
+        features, share, footprint = train.measure(photo, truth)
+    eligible = np.concatenate([c.features[c.eligible] for c in real.candidates])
+    assert np.allclose(features, eligible) and len(share) == len(footprint) == len(features)
+    assert (share > 0.5).any() and (share <= 0.5).any() and (footprint > 0).all()
+    first = model.logit(features)
+    pixels = photo.shape[0] * photo.shape[1]
+    inputs = train.prior_inputs(first, np.zeros(len(first), np.int64), np.array([pixels]), model.strong)
+    assert np.allclose(inputs[:, 1], model.density([first], pixels))
