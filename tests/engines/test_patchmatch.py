@@ -417,3 +417,25 @@ def test_without_dominant_offsets_the_fill_is_as_before(engine, monkeypatch):
     with_search = engine.fill(img, hole, params={"seed": 3})
     monkeypatch.setattr(patchmatch, "DOMINANT", 0)
     np.testing.assert_array_equal(engine.fill(img, hole, params={"seed": 3}), with_search)
+
+
+def test_a_small_fill_runs_on_one_thread_and_restores_the_count(engine, monkeypatch):
+    import torch
+
+    from inpaint_studio.engines import patchmatch
+
+    img = _tiles(4)
+    hole = np.zeros(img.shape[:2], bool)
+    hole[40:56, 40:56] = True
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        seen = []
+        engine.fill(img, hole, progress=lambda f, msg: seen.append(torch.get_num_threads()))
+        assert seen and set(seen) == {1} and torch.get_num_threads() == 2
+        seen.clear()
+        monkeypatch.setattr(patchmatch, "SMALL_CANVAS", 100)  # now "large": keeps both threads
+        engine.refine(img, hole, img, progress=lambda f, msg: seen.append(torch.get_num_threads()))
+        assert seen and set(seen) == {2} and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
