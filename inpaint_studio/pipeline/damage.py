@@ -67,8 +67,8 @@ class DamageAnalysis:
     spot: np.ndarray  # small-blob contrast over its local level
     pixel: np.ndarray  # per-pixel contrast over its local level (mask shape)
     max_width: int
+    angle: np.ndarray  # uint8, half resolution: index of the best line orientation
     candidates: tuple = ()  # (bright, dark) Candidates, filled in by analyse
-    angle: Optional[np.ndarray] = None  # uint8, half resolution: index of the best line orientation
 
 
 def luminance(image: np.ndarray) -> np.ndarray:
@@ -201,7 +201,7 @@ def analyse(image: np.ndarray, max_width: int = DEFAULT_MAX_WIDTH,
     line *= inv
     spot *= inv
     pixel *= inv
-    a = DamageAnalysis(line, spot, pixel, int(max_width))
+    a = DamageAnalysis(line, spot, pixel, int(max_width), angle)
     # around each line: how many lines of its orientation (of any) cross a window
     level_half = cv2.resize(level, (half.shape[1], half.shape[0]), interpolation=cv2.INTER_AREA)
     parallel, clutter = _line_density(best, angle, best > t.strong * level_half)
@@ -214,10 +214,17 @@ def analyse(image: np.ndarray, max_width: int = DEFAULT_MAX_WIDTH,
     pair = (bright, _candidates(a, -1, around, t))
     m = classifier()
     scores = _final_scores(m, [c.first for c in pair], g.size)
-    out = dataclasses.replace(a, candidates=tuple(dataclasses.replace(c, score=s) for c, s in zip(pair, scores)),
-                              angle=angle)
+    out = dataclasses.replace(a, candidates=tuple(dataclasses.replace(c, score=s) for c, s in zip(pair, scores)))
     report(1.0)
     return out
+
+
+def _first_logits(m: "Classifier", features: np.ndarray, eligible: np.ndarray) -> np.ndarray:
+    """The candidate classifier's logit per label (-inf where not eligible)."""
+    first = np.full(len(eligible), -np.inf, np.float32)
+    if eligible.any():
+        first[eligible] = m.logit(features[eligible])
+    return first
 
 
 def _final_scores(m: "Classifier", firsts: list, pixels: int) -> list:
@@ -457,12 +464,7 @@ def propose(analysis: DamageAnalysis, sensitivity: float = DEFAULT_SENSITIVITY,
         firsts = [c.first for c in analysis.candidates]
         scores = [c.score for c in analysis.candidates]
     else:
-        firsts = []
-        for c in analysis.candidates:
-            first = np.full(len(c.eligible), -np.inf, np.float32)
-            if c.eligible.any():
-                first[c.eligible] = m.logit(c.features[c.eligible])
-            firsts.append(first)
+        firsts = [_first_logits(m, c.features, c.eligible) for c in analysis.candidates]
         scores = _final_scores(m, firsts, analysis.pixel.size)
     mask = np.zeros(analysis.pixel.shape, bool)
     anchor = np.zeros(analysis.pixel.shape, bool)
@@ -490,14 +492,11 @@ def propose(analysis: DamageAnalysis, sensitivity: float = DEFAULT_SENSITIVITY,
     return mask
 
 
-def _along(anchor: np.ndarray, angle: Optional[np.ndarray], reach: int) -> np.ndarray:
+def _along(anchor: np.ndarray, angle: np.ndarray, reach: int) -> np.ndarray:
     """uint8 mask: within ``reach`` pixels of ``anchor`` along its lines (each half-res pixel
     of it extended both ways in its own best line orientation, give or take a pixel), where
-    the rest of a scratch lies; all round where ``angle`` is unknown."""
+    the rest of a scratch lies."""
     h, w = anchor.shape
-    if angle is None:
-        side = 2 * reach + 1
-        return cv2.dilate(anchor.view(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side)))
     hh, hw = angle.shape
     half = cv2.resize(anchor.view(np.uint8), (hw, hh), interpolation=cv2.INTER_AREA) > 0
     r = max(1, (reach + 1) // 2)
@@ -635,9 +634,7 @@ def _candidates(a: DamageAnalysis, sign: int, around: _Around, t: Tuning = TUNIN
     speck = (np.maximum(w, h) <= 2 * a.max_width + 2) & (area >= 2)
     eligible = usable & (scratch | speck)
     eligible[0] = False
-    first = np.full(count, -np.inf, np.float32)
-    if eligible.any():
-        first[eligible] = classifier().logit(features[eligible])
+    first = _first_logits(classifier(), features, eligible)
     return Candidates(labels, features, eligible, first, first)
 
 
