@@ -26,20 +26,24 @@ much its two sides differ, how many other lines of its orientation and of any cr
 window around it, how many candidates crowd it, the texture level, the luminance
 around it, its opacity (how far from what surrounds it towards white or black it goes:
 a scratch bares the paper or prints black, dust is opaque, real detail seldom goes that
-far), how far it goes past the photo's own lightest or darkest print, and how much it
-changes along its line) and a small perceptron
+far), how far it goes past the photo's own lightest or darkest print, how much it
+changes along its line, and its profile across its line out to twice its maximum width:
+how far it stands out from each distance and how much its two sides differ there, since a
+rim, fold or highlight belongs to a wider shape) and a small perceptron
 (``Classifier``, numpy, a few KB in ``resources/damage_classifier.npz``) gives a logit;
 then a photo prior (a smaller perceptron over that logit and the photo's density of
 confident candidates, ``Classifier.final``) raises doubtful candidates on a photo strewn
 with clear dust and scratches, where damage is likelier, and never lowers one (a lone faint
 scratch on an otherwise clean print is judged on its own); the sensitivity moves the bar on
-the result. A kept candidate that is confident on its own also vouches for pieces of line
-a little below the bar (``CHAIN_MARGIN``) that lie along its line within ``CHAIN_REACH``
-max widths: the faint or broken stretches of a clear scratch. ``scripts/train_damage.py`` trains both on synthetic
-damage (``benchmarks/oldphoto.py``, and straight faint scratches) on photos the
-benchmark does not use, and on those photos clean (some with text, ruled lines or
-brickwork added); ``benchmarks/bench_damage.py`` measures it (``--stages``: where missed
-damage is lost).
+the result, and on such a strewn photo the bar is lower too (``Classifier.busy``,
+``Classifier.drop``: there a miss costs the user more than a stray fill). A kept candidate
+that is confident on its own also vouches for pieces of line a little below the plain bar
+(``CHAIN_MARGIN``) that lie along its line within ``CHAIN_REACH`` max widths: the faint or
+broken stretches of a clear scratch. ``scripts/train_damage.py`` trains both on synthetic
+damage (``benchmarks/oldphoto.py``, and straight faint scratches) on photos the benchmark
+does not use, made old and as they are (no grain), and on those photos clean (some with
+text, ruled lines or brickwork added); ``benchmarks/bench_damage.py`` measures it
+(``--stages``: where missed damage is lost).
 """
 from __future__ import annotations
 
@@ -189,7 +193,7 @@ def analyse(image: np.ndarray, max_width: int = DEFAULT_MAX_WIDTH,
         bright = b if bright is None else np.maximum(bright, b)
         dark = dk if dark is None else np.maximum(dark, dk)
     spot = np.where(bright >= dark, bright, -dark)
-    del c0, bright, dark, b, dk
+    del bright, dark, b, dk
     # pixels (the mask's shape): against a median wider than any scratch (at half
     # resolution: the background is smooth at that scale)
     side = int(max_width) + 1 | 1
@@ -208,7 +212,7 @@ def analyse(image: np.ndarray, max_width: int = DEFAULT_MAX_WIDTH,
     gap = cv2.resize(gap, (w, h), interpolation=cv2.INTER_LINEAR)
     gap *= inv
     dim, light = (float(v) for v in np.percentile(half[::4, ::4], (2, 98)))  # the photo's print range
-    around = _Around(gap, parallel, clutter, half.shape[1], angle, level, background, dim, light, g)
+    around = _Around(gap, parallel, clutter, half.shape[1], angle, level, background, dim, light, g, c0)
     bright = _candidates(a, 1, around, t)
     report(0.85)
     pair = (bright, _candidates(a, -1, around, t))
@@ -280,6 +284,7 @@ class _Around:
     dim: float  # the photo's 2nd and 98th luminance percentiles (its darkest and lightest print)
     light: float
     grey: np.ndarray  # full resolution: the luminance
+    soft: np.ndarray  # full resolution: the luminance a little blurred (sigma 1 px)
 
 
 @dataclass(frozen=True)
@@ -326,11 +331,18 @@ FEATURES = (
     "opacity_peak",
     "beyond",  # how far its extreme luminance goes past the photo's lightest (darkest) print
     "rough",  # mean change along its line (2 px either way), over the texture level
+    # its profile across its line at 4 distances (2, 4, 8 and 12 px at the default max width:
+    # ACROSS times (max width + 2) / 2): how far it stands out from both sides there, and how
+    # much the two sides differ (a scratch stands alone on its ground; a rim, fold or
+    # highlight belongs to a wider shape)
+    "across_1", "across_2", "across_3", "across_4",
+    "split_1", "split_2", "split_3", "split_4",
 )
+ACROSS = (0.5, 1.0, 2.0, 3.0)
 CLASSIFIER_FILE = "damage_classifier.npz"
 # The photo prior's inputs: a candidate's logit and the photo's density of confident candidates
 PRIOR_INPUTS = ("logit", "density")
-CHAIN_MARGIN = 3.0  # logit: how far below the bar a candidate near a confident kept one may score ...
+CHAIN_MARGIN = 3.5  # logit: how far below the bar (before any drop) a candidate near a confident kept one may score ...
 CHAIN_REACH = 3.0  # ... and how near (in max widths: 18 px at the default) along its line, if it is
 CHAIN_PIECE = 0.5  # ... a piece of line at least this long (in minimum scratch lengths: 12 px), not a speck
 LENGTH = FEATURES.index("length")
@@ -364,6 +376,8 @@ class Classifier:
     spread: float  # the bar moves by this much per unit of sensitivity (down: more found)
     prior: Optional["Classifier"] = None  # over PRIOR_INPUTS: the final logit given the photo's evidence
     strong: float = 4.0  # candidate logit that counts as confident damage for the prior's density
+    busy: float = float("inf")  # density at which a photo counts as strewn with damage ...
+    drop: float = 0.0  # ... where the bar is this much lower (a miss costs more there)
 
     def logit(self, features: np.ndarray) -> np.ndarray:
         x = (np.clip(transform(features), self.low, self.high) - self.mean) / self.scale
@@ -373,8 +387,11 @@ class Classifier:
                 x = np.tanh(x)
         return x[:, 0].astype(np.float32)
 
-    def bar_at(self, sensitivity: float) -> float:
-        return self.bar - self.spread * (float(sensitivity) - DEFAULT_SENSITIVITY)
+    def bar_at(self, sensitivity: float, density: float = 0.0) -> float:
+        """The logit bar at ``sensitivity`` on a photo with this density of confident damage
+        (``density``): ``drop`` lower from ``busy`` on."""
+        bar = self.bar - self.spread * (float(sensitivity) - DEFAULT_SENSITIVITY)
+        return bar - self.drop if density >= self.busy else bar
 
     def density(self, logits: list, pixels: int) -> float:
         """The photo's evidence of damage: log(1 + confident candidates per megapixel)."""
@@ -404,7 +421,8 @@ class Classifier:
         if self.prior is not None:
             arrays.update(self.prior._arrays("prior_"))
         np.savez_compressed(path, bar=np.float64(self.bar), spread=np.float64(self.spread),
-                            strong=np.float64(self.strong), **arrays)
+                            strong=np.float64(self.strong), busy=np.float64(self.busy), drop=np.float64(self.drop),
+                            **arrays)
 
     @classmethod
     def _from(cls, z, prefix: str = "", bar: float = 0.0, spread: float = 1.0) -> "Classifier":
@@ -421,6 +439,8 @@ class Classifier:
             out = cls._from(z, "", float(z["bar"]), float(z["spread"]))
             if "prior_features" in z.files:
                 out = dataclasses.replace(out, prior=cls._from(z, "prior_"), strong=float(z["strong"]))
+            if "busy" in z.files:
+                out = dataclasses.replace(out, busy=float(z["busy"]), drop=float(z["drop"]))
         if out.features != FEATURES:
             raise ValueError(f"{path}: classifier features {out.features} differ from the detector's")
         if out.prior is not None and out.prior.features != PRIOR_INPUTS:
@@ -450,22 +470,26 @@ def propose(analysis: DamageAnalysis, sensitivity: float = DEFAULT_SENSITIVITY,
             model: Optional[Classifier] = None) -> np.ndarray:
     """The damage mask (bool, H x W) at one sensitivity (0: only the obvious, 1: eager).
 
-    A candidate is kept when its final logit clears the sensitivity's bar, or clears it
-    less ``CHAIN_MARGIN`` within ``CHAIN_REACH`` max widths of a kept candidate that is
-    confident on its own (``Classifier.strong``): the rest of a clear scratch, its faint
-    or busy stretches and broken pieces. Candidates and their scores are fixed per photo
-    and the bar only falls as the sensitivity rises, so a higher sensitivity only ever adds
-    to the mask. ``model``: another classifier than the one ``analyse`` scored with
+    A candidate is kept when its final logit clears the sensitivity's bar. On a photo
+    strewn with clear damage (its density of confident candidates at least
+    ``Classifier.busy``) that bar is ``Classifier.drop`` lower: there a miss costs the user
+    more than a stray fill. A candidate also is kept when it clears the plain bar less
+    ``CHAIN_MARGIN`` (on any photo) within ``CHAIN_REACH`` max widths of a kept candidate that
+    is confident on its own (``Classifier.strong``): the rest of a clear scratch, its faint
+    or busy stretches and broken pieces. Candidates, their scores and
+    the density are fixed per photo and the bar only falls as the sensitivity rises, so a
+    higher sensitivity only ever adds to the mask. ``model``: another classifier than the one ``analyse`` scored with
     (training, experiments)."""
     check_params(sensitivity, analysis.max_width)
     m = model or classifier()
-    bar = m.bar_at(sensitivity)
     if model is None:
         firsts = [c.first for c in analysis.candidates]
         scores = [c.score for c in analysis.candidates]
     else:
         firsts = [_first_logits(m, c.features, c.eligible) for c in analysis.candidates]
         scores = _final_scores(m, firsts, analysis.pixel.size)
+    bar = m.bar_at(sensitivity, m.density(firsts, analysis.pixel.size))
+    floor = m.bar_at(sensitivity) - CHAIN_MARGIN  # what a clear scratch vouches for, on any photo
     mask = np.zeros(analysis.pixel.shape, bool)
     anchor = np.zeros(analysis.pixel.shape, bool)
     for c, first, score in zip(analysis.candidates, firsts, scores):
@@ -479,7 +503,7 @@ def propose(analysis: DamageAnalysis, sensitivity: float = DEFAULT_SENSITIVITY,
     if anchor.any():
         near = _along(anchor, analysis.angle, int(round(CHAIN_REACH * analysis.max_width)))
         for c, score in zip(analysis.candidates, scores):
-            weak = (score >= bar - CHAIN_MARGIN) & (score < bar) & (c.features[:, LENGTH] >= CHAIN_PIECE)
+            weak = (score >= floor) & (score < bar) & (c.features[:, LENGTH] >= CHAIN_PIECE)
             weak[0] = False
             if weak.any():
                 vouched = np.zeros(len(weak), bool)
@@ -515,10 +539,8 @@ def _candidates(a: DamageAnalysis, sign: int, around: _Around, t: Tuning = TUNIN
     """Label one polarity's candidates, measure each (``FEATURES``) and score it.
 
     Only candidate pixels (and a ring around them) are read after labelling."""
-    if sign > 0:
-        grow = (a.pixel > t.pixel) & ((a.line > t.grow) | (a.spot > t.grow))
-    else:
-        grow = (a.pixel < -t.pixel) & ((a.line < -t.grow) | (a.spot < -t.grow))
+    pixel, line, spot = (a.pixel, a.line, a.spot) if sign > 0 else (-a.pixel, -a.line, -a.spot)
+    grow = (pixel > t.pixel) & ((line > t.grow) | (spot > t.grow))
     grow = grow.view(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(grow, connectivity=8)
     idx = np.flatnonzero(grow)
@@ -551,9 +573,6 @@ def _candidates(a: DamageAnalysis, sign: int, around: _Around, t: Tuning = TUNIN
     ring_n = np.maximum(np.bincount(ring_lab, minlength=count), 1)
     opposite = np.maximum(-sign * a.pixel.ravel()[ring], 0)
     paired = np.bincount(ring_lab, weights=opposite, minlength=count) / ring_n
-    line = a.line if sign > 0 else -a.line
-    spot = a.spot if sign > 0 else -a.spot
-    pixel = a.pixel if sign > 0 else -a.pixel
     line_sum = total(line)
     # pieces of one scratch (broken where it fades or crosses detail) form a chain with
     # pieces of their polarity a few pixels away, at half resolution: a half-res pixel
@@ -597,6 +616,36 @@ def _candidates(a: DamageAnalysis, sign: int, around: _Around, t: Tuning = TUNIN
     ahead = grey[np.clip(ys + sy, 0, hgt - 1), np.clip(xs + sx, 0, wid - 1)]
     behind = grey[np.clip(ys - sy, 0, hgt - 1), np.clip(xs - sx, 0, wid - 1)]
     rough = np.abs(grey[ys, xs] - 0.5 * (ahead + behind)) / around.level.ravel()[idx]
+    del ahead, behind
+    # what the classifier judges: thin all along (a bounding box allows for bends) or small,
+    # with no square wider than max_width inside, and no strong opposite contrast beside
+    usable = (thick <= 0.05) & (paired <= t.paired)
+    scratch = (length >= 0.5 * unit) & (area / np.maximum(length, 1) <= 2 * (a.max_width + 2))
+    speck = (np.maximum(w, h) <= 2 * a.max_width + 2) & (area >= 2)
+    eligible = usable & (scratch | speck)
+    eligible[0] = False
+    # across its line, from its middle (its pixels deepest inside it, so that a wide one is
+    # seen from its centre line): the (blurred) luminance at distance k either side
+    depth = cv2.distanceTransform(grow, cv2.DIST_L2, 3).ravel()[idx]
+    deepest = np.zeros(count, np.float32)
+    np.maximum.at(deepest, lab, depth)
+    mid = (depth >= deepest[lab] - 0.75) & eligible[lab]  # (only what the classifier judges)
+    lab_m, ys_m, xs_m = lab[mid], ys[mid], xs[mid]
+    mid_n = np.maximum(np.bincount(lab_m, minlength=count), 1)
+    nx, ny = -np.sin(step[mid]), np.cos(step[mid])
+    soft = around.soft
+    here = soft[ys_m, xs_m]
+    inv_level = sign / around.level.ravel()[idx[mid]]
+    across = {}
+    for j, f in enumerate(ACROSS, 1):
+        k = f * (a.max_width + 2) / 2
+        dx, dy = np.rint(k * nx).astype(np.int64), np.rint(k * ny).astype(np.int64)
+        one = soft[np.clip(ys_m + dy, 0, hgt - 1), np.clip(xs_m + dx, 0, wid - 1)]
+        two = soft[np.clip(ys_m - dy, 0, hgt - 1), np.clip(xs_m - dx, 0, wid - 1)]
+        across[f"across_{j}"] = np.bincount(lab_m, weights=(here - 0.5 * (one + two)) * inv_level,
+                                            minlength=count) / mid_n
+        across[f"split_{j}"] = np.bincount(lab_m, weights=np.abs(one - two) * np.abs(inv_level),
+                                           minlength=count) / mid_n
     columns = {
         "polarity": np.full(count, float(sign)),
         "area": area * (DEFAULT_MAX_WIDTH / a.max_width) ** 2,
@@ -624,16 +673,10 @@ def _candidates(a: DamageAnalysis, sign: int, around: _Around, t: Tuning = TUNIN
         "opacity_peak": opacity_peak,
         "beyond": beyond,
         "rough": total(rough, None) / area,
+        **across,
     }
     features = np.stack([columns[name] for name in FEATURES], axis=1).astype(np.float32)
     features[0] = 0
-    # what the classifier judges: thin all along (a bounding box allows for bends) or small,
-    # with no square wider than max_width inside, and no strong opposite contrast beside
-    usable = (thick <= 0.05) & (paired <= t.paired)
-    scratch = (length >= 0.5 * unit) & (area / np.maximum(length, 1) <= 2 * (a.max_width + 2))
-    speck = (np.maximum(w, h) <= 2 * a.max_width + 2) & (area >= 2)
-    eligible = usable & (scratch | speck)
-    eligible[0] = False
     first = _first_logits(classifier(), features, eligible)
     return Candidates(labels, features, eligible, first, first)
 

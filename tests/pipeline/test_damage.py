@@ -1,6 +1,8 @@
 """Scratch and dust detection on synthetic old photos with known damage."""
 from __future__ import annotations
 
+import dataclasses
+
 import cv2
 import numpy as np
 import pytest
@@ -277,7 +279,9 @@ def test_clear_scratch_vouches_for_its_faint_continuation(monkeypatch):
             unvouched.append(near(truth, damage.detect_damage(both)).sum() / truth.sum())
     assert np.mean(joined) >= 0.85, joined
     assert sum(alone) == 0, alone
-    assert np.mean(unvouched) < 0.5, unvouched
+    # the classifier keeps the faint piece beside the clear one on some seeds by itself (its
+    # chain measures); vouching finds it on the rest
+    assert np.mean(unvouched) <= np.mean(joined) - 0.25, (unvouched, joined)
 
 
 def test_classifier_file_with_other_features_is_refused(tmp_path):
@@ -336,3 +340,62 @@ def test_training_measures_candidates_and_counts_density_as_the_detector(monkeyp
     pixels = photo.shape[0] * photo.shape[1]
     inputs = train.prior_inputs(first, np.zeros(len(first), np.int64), np.array([pixels]), model.strong)
     assert np.allclose(inputs[:, 1], model.density([first], pixels))
+
+
+def test_bar_is_lower_on_a_photo_strewn_with_damage():
+    """``Classifier.busy`` / ``drop``: on a photo with much clear damage the bar falls (a miss
+    costs more there), so the mask only gains, and what it gains is damage; on a clean photo
+    nothing changes."""
+    model = damage.classifier()
+    assert model.drop > 0 and np.isfinite(model.busy)
+    assert model.bar_at(0.5, model.busy) == pytest.approx(model.bar_at(0.5) - model.drop)
+    assert model.bar_at(0.5, model.busy - 0.01) == model.bar_at(0.5)
+    level = dataclasses.replace(model, drop=0.0)
+    damaged, truth = old_photo(seed=0, size=(640, 960))
+    clean = old_photo(seed=0, size=(640, 960), damaged=False)[0].astype(np.float32)
+    photo = np.clip(clean + 0.6 * (damaged - clean), 0, 255).astype(np.uint8)  # shallower damage
+    analysis = damage.analyse(photo)
+    assert model.density([c.first for c in analysis.candidates], analysis.pixel.size) >= model.busy
+    strewn, flat = damage.propose(analysis), damage.propose(analysis, model=level)
+    added = strewn & ~flat
+    assert not (flat & ~strewn).any() and added.sum() > 200
+    assert near(added, truth).sum() >= 0.95 * added.sum()  # what it adds is damage
+    assert near(truth, strewn).sum() > near(truth, flat).sum() + 0.05 * truth.sum()
+    clean = damage.analyse(old_photo(seed=0, damaged=False)[0])
+    assert model.density([c.first for c in clean.candidates], clean.pixel.size) < model.busy
+    assert np.array_equal(damage.propose(clean), damage.propose(clean, model=level))
+
+
+def test_classifier_file_keeps_its_bars(tmp_path):
+    model = damage.classifier()
+    path = tmp_path / "model.npz"
+    model.save(path)
+    again = damage.Classifier.load(path)
+    assert (again.bar, again.spread, again.strong, again.busy, again.drop) == \
+        (model.bar, model.spread, model.strong, model.busy, model.drop)
+    assert all(np.array_equal(a, b) for la, lb in zip(again.layers, model.layers) for a, b in zip(la, lb))
+
+
+def test_training_measures_photos_alike_in_parallel(monkeypatch, tmp_path):
+    """scripts/train_damage.py --jobs: photos measured in worker processes give the same
+    examples, in the same order, as one by one."""
+    import importlib
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "scripts"))
+    train = importlib.import_module("train_damage")
+    paths = []
+    for seed in (1, 2):
+        path = tmp_path / f"photo{seed}.png"
+        cv2.imwrite(str(path), old_photo(seed=seed, size=(160, 240), damaged=False)[0][..., ::-1])
+        paths.append(str(path))
+    with monkeypatch.context() as m:
+        m.setattr(damage, "classifier", train._Unscored)
+        one, two = train.collect(paths, 2, jobs=1), train.collect(paths, 2, jobs=2)
+    for a, b in zip(one, two):
+        assert np.array_equal(a, b)
+    X, share, photo, kind, foot, instance, pixels = one
+    assert set(np.unique(kind)) == {train.DAMAGED, train.CLEAN, train.CLEAN_COLOUR, train.DAMAGED_COLOUR}
+    assert (share[np.isin(kind, (train.CLEAN, train.CLEAN_COLOUR))] == 0).all()
+    assert (share[kind == train.DAMAGED_COLOUR] > 0.5).any()
+    assert list(np.unique(photo)) == [0, 1] and instance.max() == len(pixels) - 1
