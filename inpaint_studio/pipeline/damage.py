@@ -342,7 +342,7 @@ ACROSS = (0.5, 1.0, 2.0, 3.0)
 CLASSIFIER_FILE = "damage_classifier.npz"
 # The photo prior's inputs: a candidate's logit and the photo's density of confident candidates
 PRIOR_INPUTS = ("logit", "density")
-CHAIN_MARGIN = 3.5  # logit: how far below the bar (before any drop) a candidate near a confident kept one may score ...
+CHAIN_MARGIN = 3.5  # logit: how far below the plain bar (no drop) a candidate near a confident kept one may score ...
 CHAIN_REACH = 3.0  # ... and how near (in max widths: 18 px at the default) along its line, if it is
 CHAIN_PIECE = 0.5  # ... a piece of line at least this long (in minimum scratch lengths: 12 px), not a speck
 LENGTH = FEATURES.index("length")
@@ -476,10 +476,10 @@ def propose(analysis: DamageAnalysis, sensitivity: float = DEFAULT_SENSITIVITY,
     more than a stray fill. A candidate also is kept when it clears the plain bar less
     ``CHAIN_MARGIN`` (on any photo) within ``CHAIN_REACH`` max widths of a kept candidate that
     is confident on its own (``Classifier.strong``): the rest of a clear scratch, its faint
-    or busy stretches and broken pieces. Candidates, their scores and
-    the density are fixed per photo and the bar only falls as the sensitivity rises, so a
-    higher sensitivity only ever adds to the mask. ``model``: another classifier than the one ``analyse`` scored with
-    (training, experiments)."""
+    or busy stretches and broken pieces. Candidates, their scores and the density are fixed
+    per photo and the bar only falls as the sensitivity rises, so a higher sensitivity only
+    ever adds to the mask. ``model``: another classifier than the one ``analyse`` scored
+    with (training, experiments)."""
     check_params(sensitivity, analysis.max_width)
     m = model or classifier()
     if model is None:
