@@ -635,17 +635,16 @@ def _candidates(a: DamageAnalysis, sign: int, around: _Around, t: Tuning = TUNIN
     nx, ny = -np.sin(step[mid]), np.cos(step[mid])
     soft = around.soft
     here = soft[ys_m, xs_m]
-    inv_level = sign / around.level.ravel()[idx[mid]]
+    inv_level = 1 / around.level.ravel()[idx[mid]]
     across = {}
     for j, f in enumerate(ACROSS, 1):
         k = f * (a.max_width + 2) / 2
         dx, dy = np.rint(k * nx).astype(np.int64), np.rint(k * ny).astype(np.int64)
         one = soft[np.clip(ys_m + dy, 0, hgt - 1), np.clip(xs_m + dx, 0, wid - 1)]
         two = soft[np.clip(ys_m - dy, 0, hgt - 1), np.clip(xs_m - dx, 0, wid - 1)]
-        across[f"across_{j}"] = np.bincount(lab_m, weights=(here - 0.5 * (one + two)) * inv_level,
-                                            minlength=count) / mid_n
-        across[f"split_{j}"] = np.bincount(lab_m, weights=np.abs(one - two) * np.abs(inv_level),
-                                           minlength=count) / mid_n
+        stand = sign * (here - 0.5 * (one + two)) * inv_level
+        across[f"across_{j}"] = np.bincount(lab_m, weights=stand, minlength=count) / mid_n
+        across[f"split_{j}"] = np.bincount(lab_m, weights=np.abs(one - two) * inv_level, minlength=count) / mid_n
     columns = {
         "polarity": np.full(count, float(sign)),
         "area": area * (DEFAULT_MAX_WIDTH / a.max_width) ** 2,
